@@ -1,0 +1,170 @@
+"""Every setting Babelwire reads, declared once: name, type, default and help.
+
+Values come from, in order: explicit overrides (command-line flags), the environment
+(``BABELWIRE_<NAME>``), then the default. Settings are passed in, never read from globals.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+__all__ = ["SETTINGS", "Setting", "Settings", "SettingsError"]
+
+
+class SettingsError(ValueError):
+    """A setting's value could not be parsed."""
+
+
+def _bool(value: str) -> bool:
+    low = value.strip().lower()
+    if low in {"1", "true", "yes", "on"}:
+        return True
+    if low in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"not a boolean: {value!r}")
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+
+
+def _default_data_dir() -> str:
+    return platformdirs.user_data_dir("babelwire", appauthor=False)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # storage
+    Setting("data_dir", str, None, "Directory for the SQLite database and other state "
+            "(default: the user's data directory)."),
+    Setting("database_url", str, "", "SQLAlchemy URL of the store; empty means SQLite "
+            "(WAL) in data_dir. Example: postgresql+psycopg://user@host/db"),
+    # fetching
+    Setting("contact_url", str, "https://github.com/babelwire/babelwire#for-publishers",
+            "URL in the User-Agent where publishers learn about the crawler and how to opt out."),
+    Setting("fetch_min_delay", float, 2.0, "Minimum seconds between two requests to one host "
+            "(robots.txt Crawl-delay raises it)."),
+    Setting("fetch_concurrency", int, 8, "Requests in flight at once, all hosts together."),
+    Setting("fetch_connect_timeout", float, 10.0, "Seconds to wait for a connection."),
+    Setting("fetch_read_timeout", float, 30.0, "Seconds to wait for data on a connection."),
+    Setting("fetch_max_bytes", int, 10_000_000, "Largest body accepted, after decompression."),
+    Setting("fetch_max_redirects", int, 5, "Redirects followed before giving up."),
+    Setting("fetch_retries", int, 3, "Retries on 429, 5xx and network errors (with backoff)."),
+    Setting("fetch_max_retry_after", float, 300.0, "Longest Retry-After honoured in-line; longer "
+            "waits fail the fetch and are left to the next poll."),
+    Setting("fetch_allow_networks", _list, (), "Comma-separated networks or hosts exempt from "
+            "the private-address guard, e.g. 127.0.0.0/8 for a local test server."),
+    Setting("robots_cache_ttl", float, 3600.0, "Seconds a host's robots.txt is kept."),
+    # feeds
+    Setting("feed_min_interval", float, 300.0, "Shortest time between two polls of a feed (s)."),
+    Setting("feed_max_interval", float, 21600.0, "Longest time between two polls of a feed (s)."),
+    Setting("feed_max_entries", int, 200, "Entries taken from one feed fetch."),
+    # pipeline
+    Setting("workers", int, 4, "Articles ingested at once by the in-process runner."),
+    Setting("dedup_window_days", float, 7.0, "Near-duplicates are looked for among articles "
+            "published this many days around an article."),
+    Setting("near_duplicate_distance", int, 3, "Largest SimHash Hamming distance (of 64 bits) "
+            "at which two articles of one language count as copies of each other."),
+    Setting("min_article_words", int, 40, "Pages whose extracted text is shorter are not kept "
+            "as articles (they are recorded as skipped: not an article)."),
+    # web
+    Setting("host", str, "127.0.0.1", "Address the web server binds."),
+    Setting("port", int, 8470, "Port the web server listens on."),
+    Setting("reader_languages", _list, ("en", "de", "es", "fr", "pt", "ru", "uk", "ca", "it", "pl"),
+            "Languages the site is offered in."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: str
+    database_url: str
+    contact_url: str
+    fetch_min_delay: float
+    fetch_concurrency: int
+    fetch_connect_timeout: float
+    fetch_read_timeout: float
+    fetch_max_bytes: int
+    fetch_max_redirects: int
+    fetch_retries: int
+    fetch_max_retry_after: float
+    fetch_allow_networks: tuple[str, ...]
+    robots_cache_ttl: float
+    feed_min_interval: float
+    feed_max_interval: float
+    feed_max_entries: int
+    workers: int
+    dedup_window_days: float
+    near_duplicate_distance: int
+    min_article_words: int
+    host: str
+    port: int
+    reader_languages: tuple[str, ...]
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from overrides > ``BABELWIRE_*`` environment > defaults."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            if s.name in overrides and overrides[s.name] is not None:
+                values[s.name] = overrides[s.name]
+                continue
+            raw = env.get(f"BABELWIRE_{s.name.upper()}")
+            if raw is not None:
+                try:
+                    values[s.name] = s.parse(raw)
+                except (ValueError, SettingsError) as exc:
+                    raise SettingsError(f"BABELWIRE_{s.name.upper()}: {exc}") from exc
+            else:
+                values[s.name] = s.default
+        unknown = set(overrides) - set(_BY_NAME)
+        if unknown:
+            raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
+        if not values["data_dir"]:
+            values["data_dir"] = _default_data_dir()
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def store_url(self) -> str:
+        """The database URL in force: the configured one, else SQLite in data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir) / 'babelwire.db'}"
+
+    @property
+    def user_agent(self) -> str:
+        from babelwire import __version__
+
+        return f"Babelwire/{__version__} (+{self.contact_url})"
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(environment variable, default, help) for every setting, for docs and `--help`."""
+    names = {f.name for f in fields(Settings)}
+    rows = []
+    for s in SETTINGS:
+        assert s.name in names, s.name
+        default = ",".join(s.default) if isinstance(s.default, tuple) else s.default
+        rows.append((f"BABELWIRE_{s.name.upper()}", "" if default is None else str(default),
+                     s.help))
+    return rows
