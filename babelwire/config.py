@@ -73,6 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("feed_max_interval", float, 21600.0, "Longest time between two polls of a feed (s)."),
     Setting("feed_max_entries", int, 200, "Entries taken from one feed fetch."),
     # pipeline
+    Setting("article_max_attempts", int, 3, "Fetch attempts for one article before it is "
+            "recorded as failed (timeouts, 5xx, rate limits are retried on later polls)."),
     Setting("workers", int, 4, "Articles ingested at once by the in-process runner."),
     Setting("dedup_window_days", float, 7.0, "Near-duplicates are looked for among articles "
             "published this many days around an article."),
@@ -108,6 +110,7 @@ class Settings:
     feed_min_interval: float
     feed_max_interval: float
     feed_max_entries: int
+    article_max_attempts: int
     workers: int
     dedup_window_days: float
     near_duplicate_distance: int

@@ -1,0 +1,44 @@
+# Babelwire: `make run` (live system), `make test` (whole suite), `make demo` (offline demo).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Debian packages: Apertium and its language pairs (the offline translation engine).
+SYSTEM_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-fr-es apertium-es-pt \
+	apertium-rus-ukr apertium-apy
+
+.PHONY: run test demo setup lint typecheck check bench clean
+
+setup: $(VENV)/.installed $(VENV)/.system-deps
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+$(VENV)/.system-deps: Makefile scripts/system-deps.sh
+	@scripts/system-deps.sh $(SYSTEM_PACKAGES)
+	@mkdir -p $(VENV) && touch $@
+
+run: setup
+	$(BIN)/babelwire serve
+
+demo: setup
+	$(BIN)/babelwire demo
+
+lint: setup
+	$(BIN)/ruff check babelwire tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+check: lint typecheck
+
+test: setup check
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: setup
+	$(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,410 @@
+"""The `babelwire` command. Every subcommand calls the same pipeline functions as the
+scheduler and the workers; nothing here holds pipeline logic.
+
+Exit status: 0 success, 1 failure (one-line error on stderr), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from babelwire import __version__
+from babelwire.config import Settings, SettingsError, describe
+
+
+class CommandError(RuntimeError):
+    """A failure to report on one line and exit 1."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class ProgressLine:
+    """A one-line progress display on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self._last = ""
+
+    def __call__(self, text: str) -> None:
+        if self.enabled and text != self._last:
+            self._last = text
+            self.stream.write("\r\x1b[K" + text)
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self._last:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    overrides: dict[str, Any] = dict(extra)
+    if getattr(args, "db", None):
+        overrides["database_url"] = args.db
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = args.data_dir
+    return Settings.load(**overrides)
+
+
+def _context(args: argparse.Namespace, **extra: Any) -> Any:
+    from babelwire.context import Context
+
+    return Context.open(_settings(args, **extra))
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from babelwire.ingest.crawl import crawl_forever, crawl_once
+    from babelwire.jobs.runner import RunStats
+
+    ctx = _context(args)
+    country = args.country.upper() if args.country else None
+    if country and not ctx.catalog.by_country(country):
+        raise CommandError(f"no sources for country {country!r} (see `babelwire sources list`)")
+    line = ProgressLine()
+
+    def progress(st: RunStats) -> None:
+        line(f"feeds {sum(st.feeds.values())}  found {st.discovered}  articles {st.done}  "
+             f"stored {st.articles['ready']}  dup {st.articles['duplicate']}")
+
+    try:
+        if args.once:
+            try:
+                stats = asyncio.run(crawl_once(ctx, source_ids=args.source, country=country,
+                                               progress=progress))
+            except LookupError as exc:
+                raise CommandError(str(exc)) from exc
+            line.close()
+            _print_crawl_summary(stats)
+            return 0
+        stop = asyncio.Event()
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(crawl_forever(ctx, stop, progress=progress))
+        line.close()
+        return 0
+    finally:
+        ctx.close()
+
+
+def _print_crawl_summary(stats: Any) -> None:
+    feeds = ", ".join(f"{n} {k}" for k, n in sorted(stats.feeds.items())) or "none"
+    arts = ", ".join(f"{n} {k}" for k, n in sorted(stats.articles.items())) or "none"
+    print(f"feeds polled: {feeds}")
+    print(f"articles: {stats.discovered} new entries; {arts}")
+    for reason, n in sorted(stats.reasons.items()):
+        print(f"  {reason}: {n}")
+    if stats.errors:
+        print(f"errors: {len(stats.errors)} (first: {stats.errors[0]})")
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from babelwire.ingest.charset import decode_body
+    from babelwire.ingest.extract import extract
+    from babelwire.ingest.langid import identify_language
+
+    failed = 0
+    inputs = args.files or ["-"]
+    for i, name in enumerate(inputs):
+        try:
+            data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        except OSError as exc:
+            failed += 1
+            print(f"babelwire: {name}: {exc.strerror}", file=sys.stderr)
+            if args.format == "json":
+                print(json.dumps({"file": name, "error": exc.strerror}, ensure_ascii=False))
+            continue
+        if data[:2] == b"\x1f\x8b":
+            import gzip
+
+            data = gzip.decompress(data)
+        html, _enc = decode_body(data, None)
+        ex = extract(html, args.url)
+        guess = identify_language(ex.text or (ex.title or ""), ex.language_hints)
+        out = ex.to_json()
+        out["language"] = guess.language
+        if args.format == "json":
+            print(json.dumps(out, ensure_ascii=False))
+        else:
+            if i:
+                print("\f")
+            print(ex.title or "")
+            print()
+            print(ex.text)
+    return 1 if failed else 0
+
+
+def cmd_import_warc(args: argparse.Namespace) -> int:
+    from babelwire.ingest.warc import WarcError, WarcSummary, import_warc
+
+    ctx = _context(args)
+    line = ProgressLine()
+
+    def progress(s: WarcSummary) -> None:
+        line(f"records {s.records}  stored {s.stored}  duplicates {s.duplicates}  "
+             f"skipped {sum(s.skipped.values())}")
+
+    try:
+        summary = asyncio.run(import_warc(ctx, args.files, progress))
+    except WarcError as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        line.close()
+        ctx.close()
+    if args.format == "json":
+        print(json.dumps(summary.to_json()))
+    else:
+        print(f"{summary.records} records from {summary.files} file(s): {summary.stored} stored,"
+              f" {summary.duplicates} duplicates, {sum(summary.skipped.values())} skipped")
+        for reason, n in sorted(summary.skipped.items()):
+            print(f"  skipped {reason}: {n}")
+    return 0
+
+
+def cmd_export_warc(args: argparse.Namespace) -> int:
+    from babelwire.ingest.warc import export_warc
+
+    ctx = _context(args)
+    try:
+        if args.output == "-":
+            n = export_warc(ctx, sys.stdout.buffer, source_ids=args.source)
+        else:
+            with open(args.output, "wb") as out:
+                n = export_warc(ctx, out, source_ids=args.source)
+    except OSError as exc:
+        raise CommandError(f"{args.output}: {exc.strerror}") from exc
+    finally:
+        ctx.close()
+    print(f"wrote {n} records", file=sys.stderr)
+    return 0
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    from babelwire.ingest.reextract import reextract
+
+    ctx = _context(args)
+    try:
+        counts = reextract(ctx, source_ids=args.source)
+    finally:
+        ctx.close()
+    print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no stored pages")
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from babelwire.catalog import loader
+
+    if args.sources_cmd == "validate":
+        problems = loader.validate_catalog(Path(args.dir) if args.dir else None)
+        for p in problems:
+            print(p)
+        cat = loader.load_catalog(Path(args.dir) if args.dir else None) if not problems else None
+        if problems:
+            raise CommandError(f"{len(problems)} problem(s) in the catalogue")
+        assert cat is not None
+        print(f"ok: {len(cat)} sources in {len(cat.countries())} countries")
+        return 0
+    catalog = loader.load_catalog()
+    if args.sources_cmd == "list":
+        specs = catalog.by_country(args.country.upper()) if args.country else catalog.sources
+        if args.country and not specs:
+            raise CommandError(f"no sources for country {args.country.upper()!r}")
+        if args.format == "json":
+            for spec in specs:
+                print(json.dumps({"id": spec.id, "name": spec.name, "country": spec.country,
+                                  "languages": list(spec.languages), "homepage": spec.homepage,
+                                  "feeds": list(spec.feeds), "sitemaps": list(spec.sitemaps),
+                                  "policy": spec.policy, "opt_out": spec.opt_out},
+                                 ensure_ascii=False))
+        else:
+            for spec in specs:
+                flags = ("  [opted out]" if spec.opt_out else "") + (
+                    "  [excerpt]" if spec.policy == "excerpt" else "")
+                print(f"{spec.country}  {spec.id:<28} {','.join(spec.languages):<6} "
+                      f"{spec.name}{flags}")
+            print(f"{len(specs)} sources", file=sys.stderr)
+        return 0
+    from babelwire.catalog import opml
+
+    if args.sources_cmd == "export-opml":
+        text = opml.to_opml(catalog.sources)
+        if args.output in (None, "-"):
+            sys.stdout.write(text)
+        else:
+            Path(args.output).write_text(text, encoding="utf-8")
+        return 0
+    if args.sources_cmd == "import-opml":
+        try:
+            data = Path(args.file).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"{args.file}: {exc.strerror}") from exc
+        try:
+            specs = opml.from_opml(data, default_country=args.country)
+        except (loader.CatalogError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        from babelwire.context import Context
+        from babelwire.store import queries
+
+        merged = loader.catalog_from_specs([*catalog.sources, *[
+            s for s in specs if catalog.get(s.id) is None]])
+        ctx = Context.open(_settings(args), catalog=merged, sync_catalog=False)
+        try:
+            with ctx.db.session() as s:
+                n = queries.sync_sources(s, specs)
+        finally:
+            ctx.close()
+        print(f"imported {n} sources into the store")
+        return 0
+    raise CommandError("unknown sources command")
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from babelwire.store.database import Database, current_revision, head_revision
+
+    settings = _settings(args)
+    db = Database(settings.store_url, auto_upgrade=args.db_cmd == "upgrade")
+    try:
+        rev = current_revision(db.engine)
+        print(f"{db.backend}: schema at {rev or 'none'} (latest {head_revision()})")
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    for env, default, help_text in describe():
+        print(f"{env}={default}\n    {help_text}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from babelwire.web.server import serve
+
+    settings = _settings(args, host=args.host, port=args.port)
+    serve(settings, crawl=not args.no_crawl)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from babelwire.demo.run import run_demo
+
+    settings = _settings(args, host=args.host, port=args.port)
+    run_demo(settings, newsroom_port=args.newsroom_port, fresh=not args.keep,
+             exit_after_crawl=args.exit_after_crawl)
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", help="database URL (default: SQLite in the data "
+                        "directory; env BABELWIRE_DATABASE_URL)")
+    common.add_argument("--data-dir", metavar="DIR", help="data directory "
+                        "(env BABELWIRE_DATA_DIR)")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="log more")
+
+    p = argparse.ArgumentParser(prog="babelwire", description="World news, in your language.",
+                                parents=[common])
+    p.add_argument("--version", action="version", version=f"babelwire {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str
+            ) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        sp.set_defaults(func=func)
+        return sp
+
+    sp = add("crawl", cmd_crawl, "poll the catalogue's feeds and ingest new articles")
+    sp.add_argument("--country", metavar="CC", help="only sources of this country")
+    sp.add_argument("--source", metavar="ID", action="append", help="only this source "
+                    "(repeatable)")
+    sp.add_argument("--once", action="store_true", help="poll every selected feed once, "
+                    "ingest, and exit (default: keep polling as feeds fall due)")
+
+    sp = add("extract", cmd_extract, "extract articles from HTML files (one JSON line each)")
+    sp.add_argument("files", nargs="*", metavar="FILE", help="HTML files (.gz ok); - for stdin")
+    sp.add_argument("--url", help="the page's URL (resolves relative links)")
+    sp.add_argument("--format", choices=["json", "text"], default="json")
+
+    sp = add("import-warc", cmd_import_warc, "ingest the HTML responses of WARC files")
+    sp.add_argument("files", nargs="+", metavar="FILE")
+    sp.add_argument("--format", choices=["json", "text"], default="text")
+
+    sp = add("export-warc", cmd_export_warc, "write stored raw pages to a WARC file")
+    sp.add_argument("output", metavar="FILE", help="output .warc.gz; - for stdout")
+    sp.add_argument("--source", action="append", metavar="ID")
+
+    sp = add("reextract", cmd_reextract, "extract stored articles again from their raw pages")
+    sp.add_argument("--source", action="append", metavar="ID")
+
+    sp = add("sources", cmd_sources, "the publisher catalogue")
+    ssub = sp.add_subparsers(dest="sources_cmd", required=True, metavar="ACTION")
+    lp = ssub.add_parser("list", parents=[common], help="list sources")
+    lp.add_argument("--country", metavar="CC")
+    lp.add_argument("--format", choices=["text", "json"], default="text")
+    vp = ssub.add_parser("validate", parents=[common], help="check the catalogue files")
+    vp.add_argument("--dir", help="a catalogue directory (default: the bundled one)")
+    ep = ssub.add_parser("export-opml", parents=[common], help="write the catalogue as OPML")
+    ep.add_argument("output", nargs="?", help="file (default: stdout)")
+    ip = ssub.add_parser("import-opml", parents=[common], help="add sources from an OPML file")
+    ip.add_argument("file")
+    ip.add_argument("--country", metavar="CC", help="country for feeds that name none")
+
+    sp = add("db", cmd_db, "database schema")
+    dsub = sp.add_subparsers(dest="db_cmd", required=True, metavar="ACTION")
+    dsub.add_parser("upgrade", parents=[common], help="migrate the schema to the latest")
+    dsub.add_parser("status", parents=[common], help="show the schema revision")
+
+    add("settings", cmd_settings, "list every setting with its default and help")
+
+    sp = add("serve", cmd_serve, "serve the website and keep crawling")
+    sp.add_argument("--host", help="bind address (default 127.0.0.1)")
+    sp.add_argument("--port", type=int, help="port (default 8470)")
+    sp.add_argument("--no-crawl", action="store_true", help="serve only, do not poll feeds")
+
+    sp = add("demo", cmd_demo, "the whole system offline: a bundled newsroom, crawled and served")
+    sp.add_argument("--host", help="bind address (default 127.0.0.1)")
+    sp.add_argument("--port", type=int, help="Babelwire's port (default 8470)")
+    sp.add_argument("--newsroom-port", type=int, default=0, help="the sample sites' port")
+    sp.add_argument("--keep", action="store_true", help="keep the previous demo database")
+    sp.add_argument("--exit-after-crawl", action="store_true", help="crawl, print, exit")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except (CommandError, SettingsError) as exc:
+        print(f"babelwire: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: still one line, and a hint for more
+        if args.verbose:
+            raise
+        print(f"babelwire: {type(exc).__name__}: {exc} (run with -v for details)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Crawling: which feeds and articles to work on, handed to a job runner.
+
+`crawl_once` resumes articles left PENDING (by a crash, or a retryable failure) and polls
+the selected feeds; `crawl_forever` is the scheduler loop of `serve` and `demo`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from babelwire.context import Context
+from babelwire.ingest.pipeline import utcnow
+from babelwire.jobs.runner import InProcessRunner, Progress, RunStats
+from babelwire.store import queries
+
+
+async def crawl_once(
+    ctx: Context,
+    *,
+    source_ids: Sequence[str] | None = None,
+    country: str | None = None,
+    due_only: bool = False,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> RunStats:
+    """Poll the selected feeds (all of them, or only those due) and ingest what is new,
+    after first finishing any article left pending by an earlier run."""
+    now = now or utcnow()
+    if source_ids:
+        unknown = [sid for sid in source_ids if ctx.catalog.get(sid) is None]
+        if unknown:
+            raise LookupError(f"unknown source: {', '.join(unknown)}")
+    with ctx.db.session() as s:
+        pending = queries.pending_article_ids(
+            s, max_attempts=ctx.settings.article_max_attempts, source_ids=source_ids,
+            country=country)
+        feeds = queries.feed_ids(s, due_before=now if due_only else None,
+                                 source_ids=source_ids, country=country)
+    runner = InProcessRunner(ctx, ctx.settings.workers, progress=progress)
+    for aid in pending:
+        runner.submit("ingest", aid)
+    for fid in feeds:
+        runner.submit("refresh_feed", fid)
+    try:
+        return await runner.join()
+    finally:
+        await ctx.aclose()
+
+
+async def crawl_forever(ctx: Context, stop: asyncio.Event, *,
+                        progress: Progress | None = None, max_sleep: float = 60.0) -> None:
+    """Poll due feeds, ingest, sleep until the next feed is due (or `stop` is set)."""
+    while not stop.is_set():
+        try:
+            await crawl_once(ctx, due_only=True, progress=progress)
+        except Exception:  # the scheduler keeps going; the error is logged
+            ctx.log.exception("crawl round failed")
+        with ctx.db.session() as s:
+            due = queries.next_due(s)
+        delay = max_sleep if due is None else (due - utcnow()).total_seconds()
+        delay = min(max(delay, 1.0), max_sleep)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)

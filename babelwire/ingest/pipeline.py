@@ -1,0 +1,385 @@
+"""The orchestrator: every caller (CLI, scheduler, web, workers) runs these functions.
+
+- `refresh_feed(ctx, feed_id)` polls one feed and records its new entries as PENDING
+  articles in the same transaction as the feed's new state, so a crash between the two
+  can neither lose an entry nor record it twice.
+- `ingest(ctx, article_id)` fetches a PENDING article's page and hands it to `process_page`.
+- `process_page(ctx, article_id, page)` extracts, identifies the language, checks for
+  duplicates and stores the article with its blocks and raw page in one transaction:
+  readers never see a half-written article.
+
+Every stage is idempotent: running it again on a finished article changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from babelwire.context import Context
+from babelwire.ingest import dedup
+from babelwire.ingest.charset import decode_body
+from babelwire.ingest.extract import Extracted, extract
+from babelwire.ingest.feeds import FeedError, ParsedFeed, parse_feed
+from babelwire.ingest.fetch import FetchError, FetchResult
+from babelwire.ingest.langid import identify_language
+from babelwire.ingest.schedule import next_poll_interval
+from babelwire.store import queries
+from babelwire.store.models import DUPLICATE, FAILED, PENDING, READY, SKIPPED, Article, Source
+
+# Fetch failures worth another try on a later poll; anything else is final.
+RETRYABLE = frozenset({"timeout", "connect_error", "rate_limited"})
+MAX_SITEMAP_CHILDREN = 5
+MAX_URL_LENGTH = 2000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    feed_id: int
+    status: str  # ok | not_modified | error | skipped
+    new_article_ids: tuple[int, ...] = ()
+    entries: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PageInput:
+    """A fetched page, from the network or from a WARC record."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str | None = None
+    charset: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    fetched_at: datetime = field(default_factory=utcnow)
+
+    @classmethod
+    def from_fetch(cls, res: FetchResult) -> PageInput:
+        return cls(url=res.url, status=res.status, body=res.content,
+                   content_type=res.content_type or None, charset=res.charset,
+                   headers=dict(res.headers), fetched_at=res.fetched_at)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    article_id: int
+    status: str  # pending | ready | duplicate | skipped | failed
+    reason: str | None = None
+    duplicate_of: int | None = None
+    unchanged: bool = False  # the article was already finished: nothing was done
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _log_fetch(ctx: Context, url: str, kind: str, started: datetime, t0: float, *,
+               status: int | None, outcome: str, reason: str | None = None,
+               message: str | None = None, size: int | None = None) -> None:
+    with ctx.db.session() as s:
+        queries.add_fetch_log(s, url=url, host=_host(url), kind=kind, started_at=started,
+                              duration_ms=int((time.monotonic() - t0) * 1000),
+                              http_status=status, outcome=outcome, reason=reason,
+                              message=message, size=size)
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+async def _fetch_feed(ctx: Context, url: str, etag: str | None, last_modified: str | None,
+                      ) -> FetchResult:
+    started, t0 = utcnow(), time.monotonic()
+    try:
+        res = await ctx.fetcher.fetch(url, etag=etag, last_modified=last_modified, accept="feed")
+    except FetchError as exc:
+        _log_fetch(ctx, url, "feed", started, t0, status=exc.status, outcome="error",
+                   reason=exc.reason, message=str(exc))
+        raise
+    _log_fetch(ctx, url, "feed", started, t0, status=res.status,
+               outcome="not_modified" if res.not_modified else "ok", size=len(res.content))
+    return res
+
+
+async def _read_feed(ctx: Context, res: FetchResult) -> ParsedFeed:
+    parsed = parse_feed(res.content, url=res.url, content_type=res.content_type,
+                        max_entries=ctx.settings.feed_max_entries)
+    if not parsed.child_sitemaps:
+        return parsed
+    # A sitemap index: read the newest few child sitemaps.
+    entries = list(parsed.entries)
+    for child in parsed.child_sitemaps[:MAX_SITEMAP_CHILDREN]:
+        try:
+            child_res = await _fetch_feed(ctx, child, None, None)
+            entries.extend(parse_feed(child_res.content, url=child_res.url,
+                                      content_type=child_res.content_type,
+                                      max_entries=ctx.settings.feed_max_entries).entries)
+        except (FetchError, FeedError) as exc:
+            ctx.log.warning("sitemap %s: %s", child, exc)
+    entries.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return ParsedFeed(kind=parsed.kind, title=parsed.title, link=parsed.link,
+                      language=parsed.language,
+                      entries=tuple(entries[: ctx.settings.feed_max_entries]),
+                      child_sitemaps=parsed.child_sitemaps, warnings=parsed.warnings)
+
+
+def _poll_delay(ctx: Context, feed_id: int, now: datetime, errors: int) -> datetime:
+    st = ctx.settings
+    with ctx.db.session() as s:
+        times = queries.recent_entry_times(s, feed_id)
+    secs = next_poll_interval(times, now=now, min_interval=st.feed_min_interval,
+                              max_interval=st.feed_max_interval, consecutive_errors=errors)
+    return now + timedelta(seconds=secs)
+
+
+async def refresh_feed(ctx: Context, feed_id: int, *, now: datetime | None = None) -> FeedResult:
+    """Poll one feed; new entries become PENDING articles. Returns their IDs."""
+    with ctx.db.session() as s:
+        info = queries.feed_info(s, feed_id)
+    if info is None or info.opt_out:
+        return FeedResult(feed_id, "skipped")
+    now = now or utcnow()
+    try:
+        res = await _fetch_feed(ctx, info.url, info.etag, info.last_modified)
+        if res.not_modified:
+            with ctx.db.session() as s:
+                queries.record_feed_poll(s, feed_id, now=now, status="not_modified",
+                                         next_poll_at=_poll_delay(ctx, feed_id, now, 0))
+            return FeedResult(feed_id, "not_modified")
+        parsed = await _read_feed(ctx, res)
+    except (FetchError, FeedError) as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        ctx.log.warning("feed %s: %s", info.url, exc)
+        with ctx.db.session() as s:
+            queries.record_feed_poll(
+                s, feed_id, now=now, status="error", error=message,
+                next_poll_at=_poll_delay(ctx, feed_id, now, info.consecutive_errors + 1))
+        return FeedResult(feed_id, "error", error=message)
+
+    items = []
+    for entry in parsed.entries:
+        try:
+            url = dedup.canonicalize_url(entry.url)
+        except ValueError:
+            continue
+        if len(url) > MAX_URL_LENGTH:
+            continue
+        items.append(queries.NewArticle(url=url, url_key=dedup.url_key(url), title=entry.title,
+                                        summary=entry.summary, published=entry.published,
+                                        language=entry.language or parsed.language))
+    with ctx.db.session() as s:
+        new_ids = queries.add_pending_articles(s, items, source_id=info.source_id,
+                                               country=info.country, feed_id=feed_id, now=now)
+    with ctx.db.session() as s:
+        # The pending rows are committed before the feed's validators: a crash here
+        # re-reads the feed (without If-None-Match) and finds every entry already known.
+        queries.record_feed_poll(s, feed_id, now=now, status="ok", etag=res.etag,
+                                 last_modified=res.last_modified, entries=len(new_ids),
+                                 next_poll_at=_poll_delay(ctx, feed_id, now, 0))
+    return FeedResult(feed_id, "ok", tuple(new_ids), entries=len(items))
+
+
+# --------------------------------------------------------------------------- articles
+
+
+async def ingest(ctx: Context, article_id: int) -> IngestResult:
+    """Fetch and store one PENDING article. Safe to call twice."""
+    with ctx.db.session() as s:
+        art = s.get(Article, article_id)
+        if art is None:
+            raise LookupError(f"no article {article_id}")
+        if art.status != PENDING:
+            return IngestResult(article_id, art.status, art.error_reason, art.duplicate_of,
+                                unchanged=True)
+        url = art.url
+        opted_out = bool(art.source_id and (src := s.get(Source, art.source_id)) and src.opt_out)
+        # Counted before fetching, so a page that kills the process is not retried forever.
+        attempts = queries.bump_attempts(s, article_id)
+    if opted_out:
+        return _finish(ctx, article_id, SKIPPED, "opt_out", "the publisher opted out")
+    started, t0 = utcnow(), time.monotonic()
+    try:
+        res = await ctx.fetcher.fetch(url, accept="html")
+    except FetchError as exc:
+        _log_fetch(ctx, url, "page", started, t0, status=exc.status, outcome="error",
+                   reason=exc.reason, message=str(exc))
+        retry = exc.reason in RETRYABLE or (exc.status is not None and exc.status >= 500)
+        if retry and attempts < ctx.settings.article_max_attempts:
+            with ctx.db.session() as s:
+                a = s.get(Article, article_id)
+                assert a is not None
+                a.error_reason, a.error_message = exc.reason, str(exc)
+            return IngestResult(article_id, PENDING, exc.reason)
+        return _finish(ctx, article_id, FAILED, exc.reason, str(exc))
+    _log_fetch(ctx, url, "page", started, t0, status=res.status, outcome="ok",
+               size=len(res.content))
+    return await process_page(ctx, article_id, PageInput.from_fetch(res))
+
+
+def _finish(ctx: Context, article_id: int, status: str, reason: str | None,
+            message: str | None, page: PageInput | None = None) -> IngestResult:
+    with ctx.db.session() as s:
+        a = s.get(Article, article_id)
+        assert a is not None
+        a.status, a.error_reason, a.error_message = status, reason, message
+        if page is not None:
+            a.fetched_at = page.fetched_at
+            _save_page(s, article_id, page)
+    return IngestResult(article_id, status, reason)
+
+
+def _save_page(s: object, article_id: int, page: PageInput) -> None:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(s, Session)
+    queries.save_page(s, article_id, final_url=page.url, http_status=page.status,
+                      content_type=page.content_type, headers=dict(page.headers),
+                      fetched_at=page.fetched_at, body=page.body)
+
+
+def extract_page(page: PageInput) -> Extracted:
+    html, _encoding = decode_body(page.body, page.charset)
+    return extract(html, page.url)
+
+
+def _same_site(a: str, b: str) -> bool:
+    ha, hb = _host(a).removeprefix("www."), _host(b).removeprefix("www.")
+    return bool(ha) and (ha == hb or ha.endswith("." + hb) or hb.endswith("." + ha))
+
+
+async def process_page(ctx: Context, article_id: int, page: PageInput,
+                       *, extracted: Extracted | None = None) -> IngestResult:
+    """Extract, identify, de-duplicate and store a fetched page for a PENDING article."""
+    if extracted is None:
+        extracted = await asyncio.to_thread(extract_page, page)
+    return store_extracted(ctx, article_id, page, extracted)
+
+
+def store_extracted(ctx: Context, article_id: int, page: PageInput,
+                    extracted: Extracted, *, redo: bool = False) -> IngestResult:
+    """Store an extraction result in one transaction. With `redo`, an article already
+    stored (or skipped) is replaced in place: readers see the old or the new, never a mix."""
+    st = ctx.settings
+    text = extracted.text
+    with ctx.db.session() as s:
+        art = s.get(Article, article_id)
+        if art is None:
+            raise LookupError(f"no article {article_id}")
+        if art.status != PENDING and not (redo and art.status in (READY, SKIPPED)):
+            return IngestResult(article_id, art.status, art.error_reason, art.duplicate_of,
+                                unchanged=True)
+        hints = [*extracted.language_hints]
+        if art.feed_language:
+            hints.append(art.feed_language.split("-")[0].lower())
+        src = s.get(Source, art.source_id) if art.source_id else None
+        if src is not None:
+            hints.extend(src.languages or [])
+        guess = identify_language(text or (extracted.title or ""), hints)
+
+        art.fetched_at = page.fetched_at
+        art.title = extracted.title or art.feed_title
+        art.authors = list(extracted.authors)
+        art.published_at = extracted.published or art.feed_published
+        art.updated_at = extracted.updated
+        art.image = extracted.image
+        art.description = extracted.description or art.feed_summary
+        art.site_name = extracted.site_name
+        art.language = guess.language
+        art.language_confidence = guess.confidence
+        art.language_hints = list(dict.fromkeys(hints))
+        art.word_count = len(text.split())
+        art.error_reason = art.error_message = None
+        _save_page(s, article_id, page)
+
+        # Not an article: too little text, or not the page we asked for.
+        if page.status >= 400:
+            art.status, art.error_reason = SKIPPED, "http_status"
+            art.error_message = f"HTTP {page.status}"
+            return IngestResult(article_id, SKIPPED, "http_status")
+        if art.word_count < st.min_article_words:
+            art.status, art.error_reason = SKIPPED, "not_an_article"
+            art.error_message = (f"{art.word_count} words of article text "
+                                 f"(fewer than {st.min_article_words})")
+            return IngestResult(article_id, SKIPPED, "not_an_article")
+
+        # Duplicates: the same canonical URL, the same text, or a near-identical copy.
+        canonical = extracted.canonical_url
+        if canonical and _same_site(canonical, page.url):
+            try:
+                canonical = dedup.canonicalize_url(canonical)
+            except ValueError:
+                canonical = None
+        else:
+            canonical = None
+        art.url = canonical or art.url
+        art.content_hash = dedup.content_hash(text)
+        fingerprint = dedup.simhash(text)
+        art.simhash = dedup.to_signed64(fingerprint)
+        original = _find_original(ctx, s, art, fingerprint)
+        if original is not None:
+            dup_id, reason = original
+            art.status, art.duplicate_of, art.error_reason = DUPLICATE, dup_id, reason
+            art.error_message = None
+            return IngestResult(article_id, DUPLICATE, reason, dup_id)
+
+        queries.replace_blocks(s, art, ((b.type, b.text) for b in extracted.blocks))
+        queries.replace_bands(s, article_id, dedup.simhash_bands(fingerprint))
+        art.status, art.duplicate_of = READY, None
+        return IngestResult(article_id, READY)
+
+
+def _find_original(ctx: Context, s: object, art: Article,
+                   fingerprint: int) -> tuple[int, str] | None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    assert isinstance(s, Session)
+    same_url = s.scalar(select(Article.id).where(
+        Article.url == art.url, Article.id != art.id, Article.status == READY).limit(1))
+    if same_url is not None:
+        return same_url, "same_url"
+    assert art.content_hash is not None
+    exact = queries.exact_duplicate(s, art.content_hash, art.id)
+    if exact is not None:
+        return exact, "same_content"
+    around = art.published_at or art.discovered_at
+    window = timedelta(days=ctx.settings.dedup_window_days)
+    for cand_id, cand_hash in queries.near_duplicate_candidates(
+            s, dedup.simhash_bands(fingerprint), exclude_id=art.id, language=art.language,
+            around=around, window=window):
+        if dedup.hamming(fingerprint, dedup.from_signed64(cand_hash)) <= \
+                ctx.settings.near_duplicate_distance:
+            return cand_id, "near_duplicate"
+    return None
+
+
+def add_url(ctx: Context, url: str, *, now: datetime | None = None) -> tuple[int, bool]:
+    """Record a single URL (a submission, a WARC record) as an article to ingest.
+    Returns (article id, created); publisher and country come from the catalogue."""
+    url = dedup.canonicalize_url(url)
+    if len(url) > MAX_URL_LENGTH:
+        raise ValueError(f"URL longer than {MAX_URL_LENGTH} characters")
+    key = dedup.url_key(url)
+    spec = ctx.catalog.match(url)
+    with ctx.db.session() as s:
+        existing = queries.article_by_key(s, key)
+        if existing is not None:
+            return existing.id, False
+        if spec is not None and s.get(Source, spec.id) is None:
+            queries.sync_sources(s, [spec])
+        ids = queries.add_pending_articles(
+            s, [queries.NewArticle(url=url, url_key=key)], source_id=spec.id if spec else None,
+            country=spec.country if spec else None, feed_id=None, now=now or utcnow())
+        if ids:
+            return ids[0], True
+        found = queries.article_by_key(s, key)
+        assert found is not None
+        return found.id, False

@@ -1,0 +1,157 @@
+"""WARC in and out: CC-NEWS archives in through the same pipeline, raw pages back out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import select
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from babelwire.context import Context
+from babelwire.ingest import pipeline
+from babelwire.store import queries
+from babelwire.store.models import DUPLICATE, PENDING, READY, Article
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class WarcError(RuntimeError):
+    """A WARC file could not be read at all."""
+
+
+@dataclass
+class WarcSummary:
+    records: int = 0  # response records read
+    stored: int = 0  # new articles stored
+    duplicates: int = 0  # the article was already stored (same URL or same content)
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
+    files: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files": self.files, "records": self.records, "stored": self.stored,
+                "duplicates": self.duplicates, "skipped": dict(sorted(self.skipped.items()))}
+
+
+def _warc_date(value: str | None) -> datetime:
+    if value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
+
+
+async def _import_record(ctx: Context, record: Any, summary: WarcSummary) -> None:
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    http = record.http_headers
+    if not url or http is None:
+        summary.skipped["no_http_response"] += 1
+        return
+    ctype_header = http.get_header("Content-Type") or ""
+    ctype = ctype_header.split(";")[0].strip().lower()
+    if ctype and ctype not in HTML_TYPES:
+        summary.skipped["not_html"] += 1
+        return
+    status = int(http.get_statuscode() or 0)
+    if status != 200:
+        summary.skipped["http_status"] += 1
+        return
+    spec = ctx.catalog.match(url)
+    if spec is not None and spec.opt_out:
+        summary.skipped["opt_out"] += 1
+        return
+    try:
+        article_id, _created = pipeline.add_url(ctx, url)
+    except ValueError:
+        summary.skipped["bad_url"] += 1
+        return
+    with ctx.db.session() as s:
+        current = s.scalar(select(Article.status).where(Article.id == article_id))
+    if current in (READY, DUPLICATE):
+        summary.duplicates += 1
+        return
+    if current != PENDING:  # skipped or failed before: the record may do better
+        with ctx.db.session() as s:
+            a = s.get(Article, article_id)
+            assert a is not None
+            a.status = PENDING
+    charset = None
+    if "charset=" in ctype_header.lower():
+        charset = ctype_header.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
+    body = record.content_stream().read()
+    page = pipeline.PageInput(
+        url=url, status=status, body=body, content_type=ctype or None, charset=charset,
+        headers={k: v for k, v in http.headers}, fetched_at=_warc_date(
+            record.rec_headers.get_header("WARC-Date")))
+    res = await pipeline.process_page(ctx, article_id, page)
+    if res.status == READY:
+        summary.stored += 1
+    elif res.status == DUPLICATE:
+        summary.duplicates += 1
+    else:
+        summary.skipped[res.reason or res.status] += 1
+
+
+async def import_warc(ctx: Context, paths: Sequence[Path | str],
+                      progress: Callable[[WarcSummary], None] | None = None) -> WarcSummary:
+    """Run every HTML response record of the files through the pipeline."""
+    summary = WarcSummary()
+    for path in paths:
+        try:
+            stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise WarcError(f"{path}: {exc.strerror}") from exc
+        with stream:
+            summary.files += 1
+            try:
+                for record in ArchiveIterator(stream):
+                    if record.rec_type != "response":
+                        continue
+                    summary.records += 1
+                    await _import_record(ctx, record, summary)
+                    if progress:
+                        progress(summary)
+            except ArchiveLoadFailed as exc:
+                raise WarcError(f"{path}: not a readable WARC file ({exc})") from exc
+            await asyncio.sleep(0)
+    return summary
+
+
+def export_warc(ctx: Context, out: IO[bytes], *, source_ids: Iterable[str] | None = None,
+                gzip: bool = True) -> int:
+    """Write the stored raw pages as WARC response records; returns how many."""
+    writer = WARCWriter(out, gzip=gzip)
+    written, since = 0, 0
+    ids = list(source_ids) if source_ids else None
+    while True:
+        with ctx.db.session() as s:
+            batch = queries.article_ids_with_pages(s, source_ids=ids, since_id=since)
+            pages = [(aid, queries.load_page(s, aid)) for aid in batch]
+        if not batch:
+            return written
+        for aid, loaded in pages:
+            since = aid
+            if loaded is None:
+                continue
+            page, body = loaded
+            headers = [(k, v) for k, v in (page.headers or {}).items()
+                       if k.lower() not in ("content-encoding", "transfer-encoding",
+                                            "content-length")]
+            if page.content_type and not any(k.lower() == "content-type" for k, _ in headers):
+                headers.append(("Content-Type", page.content_type))
+            http = StatusAndHeaders(f"{page.http_status} OK", headers, protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                page.final_url, "response", payload=BytesIO(body), http_headers=http,
+                warc_headers_dict={"WARC-Date": page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+            writer.write_record(record)
+            written += 1

@@ -1,0 +1,94 @@
+"""The in-process job runner: a bounded pool of asyncio workers over a queue of jobs.
+
+A job is a name and an ID (`("refresh_feed", 12)`, `("ingest", 3456)`); the worker looks the
+ID up in the store and calls the pipeline. Jobs carry nothing else, so the same jobs can run
+in Celery workers on other hosts (see jobs/tasks.py) with the same effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from babelwire.context import Context
+from babelwire.ingest import pipeline
+
+Job = tuple[str, int]
+
+
+@dataclass
+class RunStats:
+    feeds: Counter[str] = field(default_factory=Counter)  # ok / not_modified / error
+    articles: Counter[str] = field(default_factory=Counter)  # ready / duplicate / ...
+    reasons: Counter[str] = field(default_factory=Counter)  # "skipped:not_an_article", ...
+    discovered: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return sum(self.articles.values())
+
+
+Progress = Callable[[RunStats], None]
+
+
+class InProcessRunner:
+    """Runs refresh_feed and ingest jobs with at most `concurrency` at once. A feed's new
+    articles are queued as ingest jobs as soon as the feed is read."""
+
+    def __init__(self, ctx: Context, concurrency: int, *, progress: Progress | None = None,
+                 follow: bool = True) -> None:
+        self.ctx = ctx
+        self.concurrency = max(1, concurrency)
+        self.progress = progress
+        self.follow = follow  # queue ingest jobs for a feed's new articles
+        self.stats = RunStats()
+        self._queue: asyncio.Queue[Job] = asyncio.Queue()
+
+    def submit(self, name: str, ident: int) -> None:
+        if name not in ("refresh_feed", "ingest"):
+            raise ValueError(f"unknown job {name!r}")
+        self._queue.put_nowait((name, ident))
+
+    async def _run_one(self, job: Job) -> None:
+        name, ident = job
+        if name == "refresh_feed":
+            fr = await pipeline.refresh_feed(self.ctx, ident)
+            self.stats.feeds[fr.status] += 1
+            self.stats.discovered += len(fr.new_article_ids)
+            if fr.error:
+                self.stats.errors.append(fr.error)
+            if self.follow:
+                for aid in fr.new_article_ids:
+                    self.submit("ingest", aid)
+        else:
+            res = await pipeline.ingest(self.ctx, ident)
+            self.stats.articles[res.status] += 1
+            if res.reason:
+                self.stats.reasons[f"{res.status}:{res.reason}"] += 1
+
+    async def _worker(self) -> None:
+        while True:
+            job = await self._queue.get()
+            try:
+                await self._run_one(job)
+            except Exception as exc:  # a bug in one job must not stop the crawl
+                self.ctx.log.exception("job %s failed", job)
+                self.stats.errors.append(f"{job[0]} {job[1]}: {type(exc).__name__}: {exc}")
+            finally:
+                self._queue.task_done()
+                if self.progress:
+                    self.progress(self.stats)
+
+    async def join(self) -> RunStats:
+        """Run until the queue is empty (including jobs queued by jobs)."""
+        workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
+        try:
+            await self._queue.join()
+        finally:
+            for w in workers:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        return self.stats

@@ -1,0 +1,235 @@
+"""The schema: one declarative model per table. Migrations live in store/migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes stored as UTC on every backend (SQLite drops tzinfo)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        from datetime import UTC
+
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# Article statuses. Only READY articles are ever shown to readers.
+PENDING = "pending"  # discovered (feed entry, URL submission); not fetched yet
+READY = "ready"  # extracted and stored completely
+DUPLICATE = "duplicate"  # same URL/content as `duplicate_of`; never shown twice
+SKIPPED = "skipped"  # fetched but not an article (too short, not HTML, ...); reason kept
+FAILED = "failed"  # gave up after retries; reason kept
+ARTICLE_STATUSES = (PENDING, READY, DUPLICATE, SKIPPED, FAILED)
+
+
+class Country(Base):
+    __tablename__ = "countries"
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)  # ISO 3166-1 alpha-2
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    homepage: Mapped[str] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(ForeignKey("countries.code"), index=True)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    logo: Mapped[str | None] = mapped_column(Text)
+    policy: Mapped[str] = mapped_column(String(20), default="full_text")
+    opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    feeds: Mapped[list[Feed]] = relationship(back_populates="source")
+
+
+class Feed(Base):
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="feed")  # feed | sitemap
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(20))  # ok | not_modified | error
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+
+    source: Mapped[Source] = relationship(back_populates="feeds")
+
+
+class Story(Base):
+    """A group of articles about one event, across outlets and languages (filled later)."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, index=True)  # canonical URL (the original's link)
+    url_key: Mapped[str] = mapped_column(String(2048), unique=True)  # scheme/www-less key
+    status: Mapped[str] = mapped_column(String(20), default=PENDING, index=True)
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id"))
+    discovered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # what the feed said (kept as hints and as a fallback title)
+    feed_title: Mapped[str | None] = mapped_column(Text)
+    feed_summary: Mapped[str | None] = mapped_column(Text)
+    feed_published: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feed_language: Mapped[str | None] = mapped_column(String(20))
+    # extracted
+    title: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    image: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    site_name: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(20), index=True)
+    language_confidence: Mapped[float | None] = mapped_column(Float)
+    language_hints: Mapped[list[str]] = mapped_column(JSON, default=list)
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    # duplicates
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    simhash: Mapped[int | None] = mapped_column(BigInteger)  # signed 64-bit
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
+    # failures
+    error_reason: Mapped[str | None] = mapped_column(String(40))
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+    blocks: Mapped[list[Block]] = relationship(
+        order_by="Block.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        # "all news, newest first" and per-country listings, keyset-paginated
+        Index("ix_articles_listing", "status", "published_at", "id"),
+        Index("ix_articles_country_listing", "country", "status", "published_at", "id"),
+    )
+
+
+class Block(Base):
+    __tablename__ = "blocks"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(20))  # heading | paragraph | quote | list_item
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Page(Base):
+    """The raw page an article was extracted from (zlib-compressed), for re-extraction."""
+
+    __tablename__ = "pages"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    final_url: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed original bytes
+    size: Mapped[int] = mapped_column(Integer)  # uncompressed size
+
+
+class SimhashBand(Base):
+    """Bands of an article's SimHash: equal bands find near-duplicate candidates by index."""
+
+    __tablename__ = "simhash_bands"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    __table_args__ = (Index("ix_simhash_bands_band", "band"),)
+
+
+class FetchLog(Base):
+    __tablename__ = "fetch_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # feed | page
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))  # ok | not_modified | error
+    reason: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int | None] = mapped_column(Integer)
+
+
+__all__ = [
+    "ARTICLE_STATUSES",
+    "DUPLICATE",
+    "FAILED",
+    "PENDING",
+    "READY",
+    "SKIPPED",
+    "Article",
+    "Base",
+    "Block",
+    "Country",
+    "Feed",
+    "FetchLog",
+    "Page",
+    "SimhashBand",
+    "Source",
+    "Story",
+]
