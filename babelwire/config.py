@@ -52,6 +52,8 @@ SETTINGS: tuple[Setting, ...] = (
             "(default: the user's data directory)."),
     Setting("database_url", str, "", "SQLAlchemy URL of the store; empty means SQLite "
             "(WAL) in data_dir. Example: postgresql+psycopg://user@host/db"),
+    Setting("catalog_dir", str, "", "Directory of per-country catalogue files (*.toml) to "
+            "use instead of the bundled catalogue."),
     # fetching
     Setting("contact_url", str, "https://github.com/babelwire/babelwire#for-publishers",
             "URL in the User-Agent where publishers learn about the crawler and how to opt out."),
@@ -96,6 +98,7 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 class Settings:
     data_dir: str
     database_url: str
+    catalog_dir: str
     contact_url: str
     fetch_min_delay: float
     fetch_concurrency: int

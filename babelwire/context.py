@@ -30,7 +30,10 @@ class Context:
         from babelwire.store import queries
 
         db = Database(settings.store_url)
-        catalog = catalog if catalog is not None else load_catalog()
+        if catalog is None:
+            from pathlib import Path
+
+            catalog = load_catalog(Path(settings.catalog_dir) if settings.catalog_dir else None)
         if sync_catalog:
             with db.session() as s:
                 queries.sync_sources(s, catalog)

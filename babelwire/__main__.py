@@ -1,0 +1,4 @@
+from babelwire.cli import main
+import sys
+
+sys.exit(main())
