@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from babelwire import __version__
 from babelwire.config import Settings, SettingsError, describe
+from babelwire.store.errors import StoreError
 
 
 class CommandError(RuntimeError):
@@ -309,12 +310,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Options valid before or after the subcommand; SUPPRESS keeps a subcommand's parser
+    # from resetting a value given before it.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="URL", help="database URL (default: SQLite in the data "
-                        "directory; env BABELWIRE_DATABASE_URL)")
-    common.add_argument("--data-dir", metavar="DIR", help="data directory "
-                        "(env BABELWIRE_DATA_DIR)")
-    common.add_argument("-v", "--verbose", action="count", default=0, help="log more")
+    common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                        help="database URL (default: SQLite in the data directory; "
+                        "env BABELWIRE_DATABASE_URL)")
+    common.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
+                        help="data directory (env BABELWIRE_DATA_DIR)")
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="log more")
 
     p = argparse.ArgumentParser(prog="babelwire", description="World news, in your language.",
                                 parents=[common])
@@ -387,11 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose, 2)
+    verbose = getattr(args, "verbose", 0)
+    level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))
-    except (CommandError, SettingsError) as exc:
+    except (CommandError, SettingsError, StoreError) as exc:
         print(f"babelwire: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -399,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # last resort: still one line, and a hint for more
-        if args.verbose:
+        if verbose:
             raise
         print(f"babelwire: {type(exc).__name__}: {exc} (run with -v for details)",
               file=sys.stderr)

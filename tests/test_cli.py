@@ -50,8 +50,9 @@ def test_extract_stdin_and_text_format(newsroom: Any, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     art, path = _page(newsroom, tmp_path)
-    monkeypatch.setattr(sys, "stdin", open(path, encoding="utf-8"))  # noqa: SIM115
-    assert main(["extract", "--format", "text", "-"]) == 0
+    with open(path, encoding="utf-8") as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        assert main(["extract", "--format", "text", "-"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(art.title)
     assert art.paragraphs[1] in out

@@ -34,9 +34,10 @@ def _env(tmp_path: Path, db_url: str, catalog_dir: Path) -> dict[str, str]:
     return env
 
 
-def _crawl(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "babelwire.cli", "crawl", "--once"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def _crawl(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([sys.executable, "-m", "babelwire.cli", "crawl", "--once"],
+                                env=env, stdout=out, stderr=out)
 
 
 def _ready_count(db: Database) -> int:
@@ -51,8 +52,9 @@ def test_sigkill_mid_crawl_then_restart(tmp_path: Path, store_url: str, newsroom
     env = _env(tmp_path, store_url, catalog_dir)
     db = Database(store_url)
     kills = 0
+    log = tmp_path / "crawl.log"
     for threshold in (5, 20):  # kill twice, at different points
-        proc = _crawl(env)
+        proc = _crawl(env, log)
         deadline = time.monotonic() + 120
         while _ready_count(db) < threshold and proc.poll() is None:
             assert time.monotonic() < deadline, "crawl made no progress"
@@ -62,9 +64,8 @@ def test_sigkill_mid_crawl_then_restart(tmp_path: Path, store_url: str, newsroom
             kills += 1
         proc.wait(timeout=30)
     assert kills >= 1, "the crawl finished before it could be killed"
-    proc = _crawl(env)
-    _out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err.decode()
+    proc = _crawl(env, log)
+    assert proc.wait(timeout=300) == 0, log.read_text()
 
     demo = newsroom.articles()
     with db.session() as s:

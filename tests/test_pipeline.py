@@ -4,9 +4,9 @@ articles out, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from babelwire.catalog.loader import catalog_from_specs
@@ -29,6 +29,8 @@ from babelwire.store.models import (
 )
 from tests.support.factories import make_settings
 
+T = TypeVar("T")
+
 
 @pytest.fixture
 def ctx(tmp_path: Path, store_url: str, newsroom: Any) -> Iterator[Context]:
@@ -36,6 +38,17 @@ def ctx(tmp_path: Path, store_url: str, newsroom: Any) -> Iterator[Context]:
     context = Context.open(settings, catalog=catalog_from_specs(newsroom.sources()))
     yield context
     context.close()
+
+
+def run(ctx: Context, coro: Coroutine[Any, Any, T]) -> T:
+    """Run one pipeline call in its own event loop and close the fetcher with it."""
+    async def wrapper() -> T:
+        try:
+            return await coro
+        finally:
+            await ctx.aclose()
+
+    return asyncio.run(wrapper())
 
 
 def _by_key(ctx: Context) -> dict[str, Article]:
@@ -105,8 +118,8 @@ def test_ingest_is_idempotent(ctx: Context, newsroom: Any) -> None:
     aid, created = pipeline.add_url(ctx, url)
     again, created_again = pipeline.add_url(ctx, url + "?utm_source=x#top")
     assert created and not created_again and again == aid
-    first = asyncio.run(pipeline.ingest(ctx, aid))
-    second = asyncio.run(pipeline.ingest(ctx, aid))
+    first = run(ctx, pipeline.ingest(ctx, aid))
+    second = run(ctx, pipeline.ingest(ctx, aid))
     assert first.status == READY and not first.unchanged
     assert second.status == READY and second.unchanged
     with ctx.db.session() as s:
@@ -117,7 +130,7 @@ def test_ingest_is_idempotent(ctx: Context, newsroom: Any) -> None:
 def test_missing_page_fails_with_reason_and_log(ctx: Context, newsroom: Any) -> None:
     site = newsroom.sources()[0]
     aid, _ = pipeline.add_url(ctx, site.homepage + "no-such-article.html")
-    res = asyncio.run(pipeline.ingest(ctx, aid))
+    res = run(ctx, pipeline.ingest(ctx, aid))
     assert res.status == FAILED and res.reason == "http_status"
     with ctx.db.session() as s:
         art = s.get(Article, aid)
@@ -129,7 +142,7 @@ def test_missing_page_fails_with_reason_and_log(ctx: Context, newsroom: Any) -> 
 def test_homepage_is_not_an_article(ctx: Context, newsroom: Any) -> None:
     site = newsroom.sources()[0]
     aid, _ = pipeline.add_url(ctx, site.homepage)
-    res = asyncio.run(pipeline.ingest(ctx, aid))
+    res = run(ctx, pipeline.ingest(ctx, aid))
     assert res.status in (SKIPPED, READY)
     if res.status == SKIPPED:
         assert res.reason == "not_an_article"
@@ -145,10 +158,14 @@ def test_unreachable_article_stays_pending_then_fails(tmp_path: Path, store_url:
     ctx = Context.open(settings, catalog=catalog_from_specs(newsroom.sources()))
     try:
         aid, _ = pipeline.add_url(ctx, "http://127.0.0.1:9/nothing-here")
-        first = asyncio.run(pipeline.ingest(ctx, aid))
-        assert first.status == PENDING and first.reason == "connect_error"
-        second = asyncio.run(pipeline.ingest(ctx, aid))
-        assert second.status == FAILED and second.reason == "connect_error"
+        first = run(ctx, pipeline.ingest(ctx, aid))
+        # robots.txt cannot be read either: a temporary block, retried on a later poll
+        assert first.status == PENDING and first.reason == "robots_disallowed"
+        second = run(ctx, pipeline.ingest(ctx, aid))
+        assert second.status == FAILED and second.reason == "robots_disallowed"
+        with ctx.db.session() as s:
+            art = s.get(Article, aid)
+            assert art is not None and art.attempts == 2
+            assert art.error_message and "unreachable" in art.error_message
     finally:
-        asyncio.run(ctx.aclose())
         ctx.close()

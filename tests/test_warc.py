@@ -37,7 +37,7 @@ def _record(writer: WARCWriter, url: str, body: bytes, *, status: str = "200 OK"
             ctype: str = "text/html; charset=utf-8") -> None:
     http = StatusAndHeaders(status, [("Content-Type", ctype)], protocol="HTTP/1.1")
     writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
-                                                  http_headers=http))
+                                                  length=len(body), http_headers=http))
 
 
 def _build_warc(path: Path, newsroom: Any) -> int:
@@ -112,5 +112,9 @@ def test_not_a_warc_is_a_clear_error(ctx: Context, tmp_path: Path) -> None:
     bogus.write_bytes(b"this is not a warc file\n" * 10)
     with pytest.raises(WarcError, match=r"bogus\.warc"):
         asyncio.run(import_warc(ctx, [bogus]))
+    gz = tmp_path / "page.html.gz"
+    gz.write_bytes(__import__("gzip").compress(b"<html>not an archive</html>"))
+    with pytest.raises(WarcError, match="not a WARC file"):
+        asyncio.run(import_warc(ctx, [gz]))
     with pytest.raises(WarcError, match=r"missing\.warc"):
         asyncio.run(import_warc(ctx, [tmp_path / "missing.warc"]))

@@ -32,6 +32,13 @@ from babelwire.store import queries
 from babelwire.store.models import DUPLICATE, FAILED, PENDING, READY, SKIPPED, Article, Source
 
 # Fetch failures worth another try on a later poll; anything else is final.
+# Wire copies: paragraphs of at least PARAGRAPH_MIN_WORDS words are hashed; two articles are
+# copies when the paragraphs they share verbatim make up at least COPY_SHARE_OF_SHORTER of
+# the shorter text and COPY_SHARE_OF_LONGER of the longer (an added appeal or byline is fine;
+# a long feature that quotes a short brief in full is not a copy of it).
+PARAGRAPH_MIN_WORDS = 8
+COPY_SHARE_OF_SHORTER = 0.8
+COPY_SHARE_OF_LONGER = 0.5
 RETRYABLE = frozenset({"timeout", "connect_error", "rate_limited"})
 MAX_SITEMAP_CHILDREN = 5
 MAX_URL_LENGTH = 2000
@@ -211,7 +218,9 @@ async def ingest(ctx: Context, article_id: int) -> IngestResult:
     except FetchError as exc:
         _log_fetch(ctx, url, "page", started, t0, status=exc.status, outcome="error",
                    reason=exc.reason, message=str(exc))
-        retry = exc.reason in RETRYABLE or (exc.status is not None and exc.status >= 500)
+        # robots.txt that could not be read blocks only for now: it carries a retry_after
+        retry = (exc.reason in RETRYABLE or (exc.status is not None and exc.status >= 500)
+                 or (exc.reason == "robots_disallowed" and exc.retry_after is not None))
         if retry and attempts < ctx.settings.article_max_attempts:
             with ctx.db.session() as s:
                 a = s.get(Article, article_id)
@@ -323,7 +332,8 @@ def store_extracted(ctx: Context, article_id: int, page: PageInput,
         art.content_hash = dedup.content_hash(text)
         fingerprint = dedup.simhash(text)
         art.simhash = dedup.to_signed64(fingerprint)
-        original = _find_original(ctx, s, art, fingerprint)
+        paragraphs = paragraph_hashes(extracted)
+        original = _find_original(ctx, s, art, fingerprint, paragraphs)
         if original is not None:
             dup_id, reason = original
             art.status, art.duplicate_of, art.error_reason = DUPLICATE, dup_id, reason
@@ -332,12 +342,23 @@ def store_extracted(ctx: Context, article_id: int, page: PageInput,
 
         queries.replace_blocks(s, art, ((b.type, b.text) for b in extracted.blocks))
         queries.replace_bands(s, article_id, dedup.simhash_bands(fingerprint))
+        queries.replace_paragraph_hashes(s, article_id, paragraph_hashes(extracted))
         art.status, art.duplicate_of = READY, None
         return IngestResult(article_id, READY)
 
 
-def _find_original(ctx: Context, s: object, art: Article,
-                   fingerprint: int) -> tuple[int, str] | None:
+def paragraph_hashes(extracted: Extracted) -> dict[int, int]:
+    """Signed 64-bit hash -> word count, for the article's longer paragraphs."""
+    out: dict[int, int] = {}
+    for block in extracted.blocks:
+        words = len(block.text.split())
+        if words >= PARAGRAPH_MIN_WORDS:
+            out[dedup.to_signed64(int(dedup.content_hash(block.text)[:16], 16))] = words
+    return out
+
+
+def _find_original(ctx: Context, s: object, art: Article, fingerprint: int,
+                   paragraphs: dict[int, int]) -> tuple[int, str] | None:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
@@ -357,6 +378,13 @@ def _find_original(ctx: Context, s: object, art: Article,
             around=around, window=window):
         if dedup.hamming(fingerprint, dedup.from_signed64(cand_hash)) <= \
                 ctx.settings.near_duplicate_distance:
+            return cand_id, "near_duplicate"
+    mine = art.word_count
+    for cand_id, shared, cand_words in queries.paragraph_overlap(
+            s, list(paragraphs), exclude_id=art.id, language=art.language, around=around,
+            window=window):
+        shorter, longer = sorted((max(mine, 1), max(cand_words, 1)))
+        if shared >= COPY_SHARE_OF_SHORTER * shorter and shared >= COPY_SHARE_OF_LONGER * longer:
             return cand_id, "near_duplicate"
     return None
 

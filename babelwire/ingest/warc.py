@@ -42,6 +42,22 @@ class WarcSummary:
                 "duplicates": self.duplicates, "skipped": dict(sorted(self.skipped.items()))}
 
 
+def _check_warc(stream: IO[bytes], path: Path | str) -> None:
+    """Refuse a file that is not a WARC (or ARC) archive, plain or gzipped, before warcio
+    tries to read it leniently."""
+    import zlib
+
+    head = stream.read(4096)
+    stream.seek(0)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, 64)
+        except zlib.error:
+            head = b""
+    if not (head.startswith(b"WARC/") or head.startswith(b"filedesc://")):
+        raise WarcError(f"{path}: not a WARC file")
+
+
 def _warc_date(value: str | None) -> datetime:
     if value:
         try:
@@ -113,6 +129,7 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
             raise WarcError(f"{path}: {exc.strerror}") from exc
         with stream:
             summary.files += 1
+            _check_warc(stream, path)
             try:
                 for record in ArchiveIterator(stream):
                     if record.rec_type != "response":
@@ -151,7 +168,8 @@ def export_warc(ctx: Context, out: IO[bytes], *, source_ids: Iterable[str] | Non
                 headers.append(("Content-Type", page.content_type))
             http = StatusAndHeaders(f"{page.http_status} OK", headers, protocol="HTTP/1.1")
             record = writer.create_warc_record(
-                page.final_url, "response", payload=BytesIO(body), http_headers=http,
+                page.final_url, "response", payload=BytesIO(body), length=len(body),
+                http_headers=http,
                 warc_headers_dict={"WARC-Date": page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
             writer.write_record(record)
             written += 1

@@ -11,11 +11,16 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from babelwire.store.errors import StoreError
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-class StoreError(RuntimeError):
-    """The store cannot be opened or is not at the expected schema."""
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -85,11 +90,27 @@ class Database:
     """An engine plus a session factory. Queries live in `store.queries`."""
 
     def __init__(self, url: str, *, auto_upgrade: bool = True) -> None:
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
         self.url = url
-        self.engine = make_engine(url)
+        shown = _redact(url)
+        try:
+            self.engine = make_engine(url)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise StoreError(f"unsupported database URL {shown!r} (use sqlite:///PATH or "
+                             "postgresql+psycopg://USER@HOST/DB)") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot create the database at {shown!r}: {exc}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        if auto_upgrade:
-            upgrade(self.engine)
+        try:
+            if auto_upgrade:
+                upgrade(self.engine)
+            else:
+                with self.engine.connect():
+                    pass
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreError(f"cannot open the database {shown!r}: {reason}") from exc
 
     @property
     def backend(self) -> str:

@@ -199,6 +199,21 @@ class SimhashBand(Base):
     __table_args__ = (Index("ix_simhash_bands_band", "band"),)
 
 
+class ParagraphHash(Base):
+    """Hashes of an article's longer paragraphs: a wire copy shares most of them verbatim,
+    even when a publisher adds its own appeal or changes the headline."""
+
+    __tablename__ = "paragraph_hashes"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # signed 64-bit
+    words: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_paragraph_hashes_hash", "hash"),)
+
+
 class FetchLog(Base):
     __tablename__ = "fetch_log"
 
@@ -229,6 +244,7 @@ __all__ = [
     "Feed",
     "FetchLog",
     "Page",
+    "ParagraphHash",
     "SimhashBand",
     "Source",
     "Story",

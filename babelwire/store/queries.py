@@ -22,6 +22,7 @@ from babelwire.store.models import (
     Feed,
     FetchLog,
     Page,
+    ParagraphHash,
     SimhashBand,
     Source,
 )
@@ -255,6 +256,43 @@ def near_duplicate_candidates(
     if language:
         q = q.where(Article.language == language)
     return [(i, h) for i, h in session.execute(q) if h is not None]
+
+
+def replace_paragraph_hashes(session: Session, article_id: int,
+                             hashes: dict[int, int]) -> None:
+    session.query(ParagraphHash).filter(ParagraphHash.article_id == article_id).delete()
+    for h, words in hashes.items():
+        session.add(ParagraphHash(article_id=article_id, hash=h, words=words))
+
+
+def paragraph_overlap(
+    session: Session,
+    hashes: Sequence[int],
+    *,
+    exclude_id: int,
+    language: str | None,
+    around: datetime,
+    window: timedelta,
+) -> list[tuple[int, int, int]]:
+    """(article id, shared words, its word count) for READY articles sharing paragraphs
+    with the given hashes, in the same language and time window, most shared first."""
+    if not hashes:
+        return []
+    published = func.coalesce(Article.published_at, Article.discovered_at)
+    shared = func.sum(ParagraphHash.words)
+    q = (
+        select(Article.id, shared, Article.word_count)
+        .join(ParagraphHash, ParagraphHash.article_id == Article.id)
+        .where(ParagraphHash.hash.in_(list(hashes)), Article.status == READY,
+               Article.id != exclude_id, published >= around - window,
+               published <= around + window)
+        .group_by(Article.id, Article.word_count)
+        .order_by(shared.desc(), Article.id)
+        .limit(20)
+    )
+    if language:
+        q = q.where(Article.language == language)
+    return [(i, int(n), int(w)) for i, n, w in session.execute(q)]
 
 
 def save_page(session: Session, article_id: int, *, final_url: str, http_status: int,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 00:23:12.658577
+Create Date: 2026-11-27 00:35:45.636906
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import babelwire.store.models
+
 
 revision = "0001"
 down_revision = None
@@ -195,6 +196,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("article_id"),
     )
     op.create_table(
+        "paragraph_hashes",
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("hash", sa.BigInteger(), nullable=False),
+        sa.Column("words", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["article_id"], ["articles.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("article_id", "hash"),
+    )
+    with op.batch_alter_table("paragraph_hashes", schema=None) as batch_op:
+        batch_op.create_index("ix_paragraph_hashes_hash", ["hash"], unique=False)
+
+    op.create_table(
         "simhash_bands",
         sa.Column("article_id", sa.Integer(), nullable=False),
         sa.Column("band", sa.Integer(), nullable=False),
@@ -213,6 +225,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_simhash_bands_band")
 
     op.drop_table("simhash_bands")
+    with op.batch_alter_table("paragraph_hashes", schema=None) as batch_op:
+        batch_op.drop_index("ix_paragraph_hashes_hash")
+
+    op.drop_table("paragraph_hashes")
     op.drop_table("pages")
     op.drop_table("blocks")
     with op.batch_alter_table("articles", schema=None) as batch_op:
