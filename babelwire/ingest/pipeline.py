@@ -373,11 +373,11 @@ def _find_original(ctx: Context, s: object, art: Article, fingerprint: int,
         return exact, "same_content"
     around = art.published_at or art.discovered_at
     window = timedelta(days=ctx.settings.dedup_window_days)
+    distance = ctx.settings.near_duplicate_distance
     for cand_id, cand_hash in queries.near_duplicate_candidates(
-            s, dedup.simhash_bands(fingerprint), exclude_id=art.id, language=art.language,
-            around=around, window=window):
-        if dedup.hamming(fingerprint, dedup.from_signed64(cand_hash)) <= \
-                ctx.settings.near_duplicate_distance:
+            s, dedup.simhash_probes(fingerprint, distance), exclude_id=art.id,
+            language=art.language, around=around, window=window):
+        if dedup.hamming(fingerprint, dedup.from_signed64(cand_hash)) <= distance:
             return cand_id, "near_duplicate"
     mine = art.word_count
     for cand_id, shared, cand_words in queries.paragraph_overlap(
