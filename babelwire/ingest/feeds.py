@@ -667,6 +667,9 @@ def _parse_with_feedparser(content: bytes, *, url: str, content_type: str | None
             entries.append(entry)
     if skipped:
         warnings.append(f"{skipped} entries without a usable http(s) link skipped")
+    if _is_xml_error(bozo_exc) and not entries:
+        # broken XML that gave nothing usable is an error to report, not an empty feed
+        raise FeedError("malformed", _bozo_warning(bozo_exc))
     kept, more = finish_entries(entries, max_entries=max_entries)
     return ParsedFeed(kind=kind, title=_detail_text(feed, "title"), link=feed_link,
                       language=feed_language, entries=kept, warnings=tuple(warnings + more))

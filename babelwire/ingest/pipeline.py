@@ -163,7 +163,7 @@ async def refresh_feed(ctx: Context, feed_id: int, *, now: datetime | None = Non
             return FeedResult(feed_id, "not_modified")
         parsed = await _read_feed(ctx, res)
     except (FetchError, FeedError) as exc:
-        message = f"{type(exc).__name__}: {exc}"
+        message = f"{exc.reason}: {exc}"
         ctx.log.warning("feed %s: %s", info.url, exc)
         with ctx.db.session() as s:
             queries.record_feed_poll(
