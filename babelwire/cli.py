@@ -206,6 +206,8 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 def cmd_sources(args: argparse.Namespace) -> int:
     from babelwire.catalog import loader
 
+    if args.sources_cmd == "discover":
+        return _discover(args)
     if args.sources_cmd == "validate":
         problems = loader.validate_catalog(Path(args.dir) if args.dir else None)
         for p in problems:
@@ -268,6 +270,35 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print(f"imported {n} sources into the store")
         return 0
     raise CommandError("unknown sources command")
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from babelwire.catalog.loader import catalog_from_specs
+    from babelwire.context import Context
+    from babelwire.ingest.fetch import FetchError
+    from babelwire.ingest.pipeline import discover_source_feeds
+    from babelwire.store.database import Database
+
+    settings = _settings(args)
+    ctx = Context(settings=settings, db=Database("sqlite://"), catalog=catalog_from_specs([]))
+
+    async def run() -> list[Any]:
+        try:
+            return await discover_source_feeds(ctx, args.url)
+        finally:
+            await ctx.aclose()
+
+    try:
+        found = asyncio.run(run())
+    except FetchError as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        ctx.close()
+    if not found:
+        raise CommandError(f"no feed found for {args.url}")
+    for feed in found:
+        print(f"{feed.url}\t{feed.kind}\t{feed.entries} entries\t{feed.title or ''}")
+    return 0
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -360,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     lp = ssub.add_parser("list", parents=[common], help="list sources")
     lp.add_argument("--country", metavar="CC")
     lp.add_argument("--format", choices=["text", "json"], default="text")
+    dp = ssub.add_parser("discover", parents=[common],
+                         help="find the feeds a publisher's homepage offers")
+    dp.add_argument("url", help="the publisher's homepage")
     vp = ssub.add_parser("validate", parents=[common], help="check the catalogue files")
     vp.add_argument("--dir", help="a catalogue directory (default: the bundled one)")
     ep = ssub.add_parser("export-opml", parents=[common], help="write the catalogue as OPML")

@@ -127,3 +127,17 @@ def test_import_warc_json_summary_is_the_last_line(newsroom: Any, tmp_path: Path
     assert summary["records"] == n + 4 and summary["stored"] == n + 1
     assert summary["duplicates"] == 1 and summary["skipped"] == {"http_status": 1, "not_html": 1}
     assert main(["import-warc", str(tmp_path / "nope.warc.gz")]) == 1
+
+
+def test_sources_discover_finds_the_demo_feeds(newsroom: Any, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BABELWIRE_FETCH_ALLOW_NETWORKS", "127.0.0.0/8")
+    monkeypatch.setenv("BABELWIRE_FETCH_MIN_DELAY", "0")
+    for spec in newsroom.sources()[:3]:
+        assert main(["sources", "discover", spec.homepage]) == 0
+        out = capsys.readouterr().out
+        assert any(line.split("\t")[0] in spec.feeds for line in out.splitlines()), out
+    # loopback is refused without the allow list: a clear one-line error
+    monkeypatch.delenv("BABELWIRE_FETCH_ALLOW_NETWORKS")
+    assert main(["sources", "discover", newsroom.sources()[0].homepage]) == 1
+    assert "babelwire:" in capsys.readouterr().err

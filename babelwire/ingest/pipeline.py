@@ -411,3 +411,33 @@ def add_url(ctx: Context, url: str, *, now: datetime | None = None) -> tuple[int
         found = queries.article_by_key(s, key)
         assert found is not None
         return found.id, False
+
+
+@dataclass(frozen=True)
+class DiscoveredFeed:
+    url: str
+    kind: str
+    title: str | None
+    entries: int
+
+
+async def discover_source_feeds(ctx: Context, homepage: str, *,
+                                try_common_paths: bool = True) -> list[DiscoveredFeed]:
+    """Feeds a homepage announces (<link rel="alternate">), or else found at the usual
+    paths (/feed, /rss.xml, ...); each one fetched and parsed to confirm it is a feed."""
+    from babelwire.ingest.discover import discover_feeds, guess_feed_urls
+
+    page = await ctx.fetcher.fetch(homepage, accept="html")
+    candidates = discover_feeds(page.text(), page.url)
+    if not candidates and try_common_paths:
+        candidates = guess_feed_urls(page.url)
+    found: list[DiscoveredFeed] = []
+    for url in candidates:
+        try:
+            res = await ctx.fetcher.fetch(url, accept="feed")
+            parsed = parse_feed(res.content, url=res.url, content_type=res.content_type)
+        except (FetchError, FeedError) as exc:
+            ctx.log.info("not a feed: %s (%s)", url, exc)
+            continue
+        found.append(DiscoveredFeed(res.url, parsed.kind, parsed.title, len(parsed.entries)))
+    return found
