@@ -85,6 +85,22 @@ SETTINGS: tuple[Setting, ...] = (
             "(measured: copies with one edit <= 6 in 97% of cases; different texts >= 19)."),
     Setting("min_article_words", int, 40, "Pages whose extracted text is shorter are not kept "
             "as articles (they are recorded as skipped: not an article)."),
+    # translation
+    Setting("engines", _list, ("apertium", "argos", "apy", "libretranslate"),
+            "Translation engines to use, in order of preference where quality ties."),
+    Setting("engine_preferences", _list, (), "Per-pair engine preference, e.g. "
+            "fr-en=argos,ru-uk=apertium (overrides the default ranking for that pair)."),
+    Setting("apertium_timeout", float, 60.0, "Seconds one Apertium batch may take before the "
+            "pipeline is restarted and the batch split to isolate the failing segment."),
+    Setting("apy_url", str, "", "Base URL of an Apertium-APy server, e.g. "
+            "http://127.0.0.1:2737 (empty: not used)."),
+    Setting("libretranslate_url", str, "", "Base URL of a LibreTranslate server (empty: not "
+            "used)."),
+    Setting("libretranslate_api_key", str, "", "API key for the LibreTranslate server."),
+    Setting("models_dir", str, "", "Directory of installed neural translation models "
+            "(default: data_dir/models)."),
+    Setting("translate_eager_languages", _list, ("en",), "Reader languages whose full text "
+            "is translated at ingest; others are translated on demand."),
     # web
     Setting("host", str, "127.0.0.1", "Address the web server binds."),
     Setting("port", int, 8470, "Port the web server listens on."),
@@ -119,6 +135,14 @@ class Settings:
     dedup_window_days: float
     near_duplicate_distance: int
     min_article_words: int
+    engines: tuple[str, ...]
+    engine_preferences: tuple[str, ...]
+    apertium_timeout: float
+    apy_url: str
+    libretranslate_url: str
+    libretranslate_api_key: str
+    models_dir: str
+    translate_eager_languages: tuple[str, ...]
     host: str
     port: int
     reader_languages: tuple[str, ...]
@@ -157,6 +181,10 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path(self.data_dir) / 'babelwire.db'}"
+
+    @property
+    def models_path(self) -> Path:
+        return Path(self.models_dir) if self.models_dir else Path(self.data_dir) / "models"
 
     @property
     def user_agent(self) -> str:
