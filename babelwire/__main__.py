@@ -1,4 +1,5 @@
-from babelwire.cli import main
 import sys
+
+from babelwire.cli import main
 
 sys.exit(main())

@@ -220,7 +220,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return 0
     catalog = loader.load_catalog()
     if args.sources_cmd == "list":
-        specs = catalog.by_country(args.country.upper()) if args.country else catalog.sources
+        specs = list(catalog.by_country(args.country.upper()) if args.country
+                     else catalog.sources)
         if args.country and not specs:
             raise CommandError(f"no sources for country {args.country.upper()!r}")
         if args.format == "json":
@@ -298,6 +299,99 @@ def _discover(args: argparse.Namespace) -> int:
         raise CommandError(f"no feed found for {args.url}")
     for feed in found:
         print(f"{feed.url}\t{feed.kind}\t{feed.entries} entries\t{feed.title or ''}")
+    return 0
+
+
+LANG_RE = r"^[a-z]{2,3}$"
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    import re
+
+    from babelwire.context import Context
+    from babelwire.translate.engines import KNOWN
+    from babelwire.translate.translator import NoRoute
+
+    for flag, code in (("--source", args.source), ("--target", args.target)):
+        if not re.match(LANG_RE, code):
+            args.parser.error(f"{flag} {code!r} is not a language code like en, es, uk")
+    if args.engine and args.engine not in KNOWN:
+        args.parser.error(f"--engine {args.engine!r} is not one of {', '.join(KNOWN)}")
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"standard input is not UTF-8 (byte {exc.start})") from exc
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    lines = [line.rstrip("\r") for line in lines]
+    ctx = Context.open(_settings(args), sync_catalog=False)
+    try:
+        translator = ctx.translator
+        if args.source == args.target:
+            results = None
+        else:
+            try:
+                run = translator.translate(lines, args.source, args.target, engine=args.engine)
+            except NoRoute as exc:
+                print(f"babelwire: {exc}", file=sys.stderr)
+                return 3
+            results = run.results
+    finally:
+        ctx.close()
+    for n, line in enumerate(lines):
+        errors: tuple[str, ...] = ()
+        if results is None:
+            out, flagged, engine, path = line, False, "", [args.source]
+        else:
+            r = results[n]
+            out, flagged, errors = " ".join(r.text.splitlines()), r.flagged, r.errors
+            engine, path = "+".join(run.route.engine_names), run.route.path
+        if flagged:
+            why = "; ".join(errors) or "no engine could translate it"
+            print(f"babelwire: line {n + 1} kept untranslated in part or whole: {why}",
+                  file=sys.stderr)
+        if args.format == "json":
+            print(json.dumps({"text": out, "engine": engine, "path": path, "flagged": flagged},
+                             ensure_ascii=False))
+        else:
+            print(out)
+    return 0
+
+
+def cmd_engines(args: argparse.Namespace) -> int:
+    from babelwire.context import Context
+
+    ctx = Context.open(_settings(args), sync_catalog=False)
+    try:
+        router = ctx.translator.router
+        if not router.engines:
+            print("no translation engine is available (install Apertium: make setup)")
+            return 1
+        print("engines:")
+        for engine in router.engines:
+            health = engine.health()
+            state = "ok" if health.ok else "DOWN"
+            print(f"  {engine.name:<15} {state:<5} {engine.version()}"
+                  f"{'  ' + health.detail if health.detail else ''}")
+        print("direct pairs (best engine first):")
+        for (a, b), engines in router.pairs().items():
+            print(f"  {a}→{b}  {', '.join(e.name for e in engines)}")
+        langs = sorted(set(ctx.settings.reader_languages) | router.languages())
+        pivots = []
+        for a in sorted(router.languages()):
+            for b in langs:
+                if a != b and (a, b) not in router.pairs():
+                    route = router.route(a, b)
+                    if route is not None:
+                        pivots.append(route.describe())
+        if pivots:
+            print("through a pivot language:")
+            for line in pivots:
+                print(f"  {line}")
+    finally:
+        ctx.close()
     return 0
 
 
@@ -401,6 +495,17 @@ def build_parser() -> argparse.ArgumentParser:
     ip = ssub.add_parser("import-opml", parents=[common], help="add sources from an OPML file")
     ip.add_argument("file")
     ip.add_argument("--country", metavar="CC", help="country for feeds that name none")
+
+    sp = add("translate", cmd_translate, "translate lines of UTF-8 text from stdin "
+             "(one output line per input line)")
+    sp.add_argument("--source", "-s", required=True, metavar="LANG", help="e.g. en")
+    sp.add_argument("--target", "-t", required=True, metavar="LANG", help="e.g. es")
+    sp.add_argument("--engine", metavar="NAME", help="use only this engine "
+                    "(apertium, argos, apy, libretranslate)")
+    sp.add_argument("--format", choices=["text", "json"], default="text")
+    sp.set_defaults(parser=sp)
+
+    add("engines", cmd_engines, "list translation engines, their pairs and health")
 
     sp = add("db", cmd_db, "database schema")
     dsub = sp.add_subparsers(dest="db_cmd", required=True, metavar="ACTION")

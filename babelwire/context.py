@@ -12,6 +12,7 @@ from babelwire.store.database import Database
 if TYPE_CHECKING:
     from babelwire.catalog.loader import Catalog
     from babelwire.ingest.fetch import Fetcher
+    from babelwire.translate.translator import Translator
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Context:
     catalog: Catalog
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("babelwire"))
     _fetcher: Fetcher | None = None
+    _translator: Translator | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, catalog: Catalog | None = None,
@@ -47,10 +49,29 @@ class Context:
             self._fetcher = Fetcher(self.settings)
         return self._fetcher
 
+    @property
+    def translator(self) -> Translator:
+        """Engines, router and translation memory, built on first use (engines start
+        processes or load models: nothing to pay for a command that does not translate)."""
+        if self._translator is None:
+            from babelwire.translate.engines import load_engines
+            from babelwire.translate.memory import TranslationMemory
+            from babelwire.translate.router import Router, parse_preferences
+            from babelwire.translate.translator import Translator
+
+            router = Router(load_engines(self.settings),
+                            preferences=parse_preferences(self.settings.engine_preferences))
+            self._translator = Translator(router, TranslationMemory(self.db))
+        return self._translator
+
     async def aclose(self) -> None:
         if self._fetcher is not None:
             await self._fetcher.aclose()
             self._fetcher = None
 
     def close(self) -> None:
+        if self._translator is not None:
+            for engine in self._translator.router.engines:
+                engine.close()
+            self._translator = None
         self.db.dispose()

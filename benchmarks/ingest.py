@@ -40,7 +40,7 @@ class PageServer(http.server.ThreadingHTTPServer):
 class Handler(http.server.BaseHTTPRequestHandler):
     server: PageServer
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path == "/robots.txt":
             body, ctype, status = b"User-agent: *\nAllow: /\n", "text/plain", 200
         else:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from babelwire.catalog.loader import catalog_from_specs
 from sqlalchemy import func, select
 
+from babelwire.catalog.loader import catalog_from_specs
 from babelwire.context import Context
 from babelwire.ingest import dedup, pipeline
 from babelwire.ingest.crawl import crawl_once

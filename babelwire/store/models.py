@@ -214,6 +214,51 @@ class ParagraphHash(Base):
     __table_args__ = (Index("ix_paragraph_hashes_hash", "hash"),)
 
 
+class Translation(Base):
+    """An article in one reader language: title, description and (when done) every block,
+    aligned with the article's blocks by position, with its provenance."""
+
+    __tablename__ = "translations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(20))  # target, BCP 47
+    source_language: Mapped[str] = mapped_column(String(20))
+    scope: Mapped[str] = mapped_column(String(20))  # headline (title+description) | full
+    title: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    # [{"text": str, "flagged": bool}] aligned with Block.position; [] for scope=headline
+    blocks: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    source_hash: Mapped[str] = mapped_column(String(64))  # hash of the text translated
+    engines: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["apertium 3.8.3"]
+    path: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["fr", "es", "en"]
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)  # segments kept in the original
+    memory_hits: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ux_translations_article_language", "article_id", "language",
+                            unique=True),)
+
+
+class MemoryEntry(Base):
+    """Translation memory: one segment translated by one engine version, reused verbatim."""
+
+    __tablename__ = "translation_memory"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))  # sha256(engine|version|src|tgt|normalised)
+    source_language: Mapped[str] = mapped_column(String(20))
+    target_language: Mapped[str] = mapped_column(String(20))
+    engine: Mapped[str] = mapped_column(String(100))  # "apertium 3.8.3"
+    source_text: Mapped[str] = mapped_column(Text)
+    target_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ux_translation_memory_key", "key", unique=True),)
+
+
 class FetchLog(Base):
     __tablename__ = "fetch_log"
 
@@ -243,9 +288,11 @@ __all__ = [
     "Country",
     "Feed",
     "FetchLog",
+    "MemoryEntry",
     "Page",
     "ParagraphHash",
     "SimhashBand",
     "Source",
     "Story",
+    "Translation",
 ]

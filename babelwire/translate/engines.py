@@ -1,0 +1,57 @@
+"""Which engines this installation has, built from the settings. Heavy imports stay inside."""
+
+from __future__ import annotations
+
+import logging
+
+from babelwire.config import Settings
+from babelwire.translate.base import Engine
+
+log = logging.getLogger("babelwire.translate")
+KNOWN = ("apertium", "argos", "apy", "libretranslate")
+
+
+def load_engines(settings: Settings) -> list[Engine]:
+    """The configured engines that can run here, in the settings' order. An engine that
+    is configured but unusable is left out with a log line saying why."""
+    engines: list[Engine] = []
+    for name in settings.engines:
+        if name not in KNOWN:
+            raise ValueError(f"unknown translation engine {name!r} (known: {', '.join(KNOWN)})")
+        try:
+            engine = _build(name, settings)
+        except Exception as exc:  # one broken engine must not stop the others
+            log.warning("engine %s unavailable: %s", name, exc)
+            continue
+        if engine is not None:
+            engines.append(engine)
+    return engines
+
+
+def _build(name: str, settings: Settings) -> Engine | None:
+    if name == "apertium":
+        from babelwire.translate import apertium
+
+        if not apertium.available():
+            log.info("apertium is not installed")
+            return None
+        return apertium.ApertiumEngine(timeout=settings.apertium_timeout)
+    if name == "argos":
+        from babelwire.translate import argos
+
+        engine = argos.ArgosEngine(settings.models_path)
+        return engine if engine.pairs() else None
+    if name == "apy":
+        if not settings.apy_url:
+            return None
+        from babelwire.translate.apy import ApyEngine
+
+        return ApyEngine(settings.apy_url)
+    if name == "libretranslate":
+        if not settings.libretranslate_url:
+            return None
+        from babelwire.translate.libretranslate import LibreTranslateEngine
+
+        return LibreTranslateEngine(settings.libretranslate_url,
+                                    api_key=settings.libretranslate_api_key)
+    return None

@@ -1,0 +1,147 @@
+"""Router, translator and translation memory logic.
+
+The engines here are small stand-ins defined in this file (they tag text instead of
+translating it), because these tests are about routing, memory and failure handling for any
+engine; the real engines have their own tests (test_apertium.py, test_engine_*.py) and the
+whole path with real Apertium is tested in test_translate_articles.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from babelwire.store.database import Database
+from babelwire.translate.base import Engine, EngineError, Health, Translated
+from babelwire.translate.memory import TranslationMemory
+from babelwire.translate.router import Router, parse_preferences
+from babelwire.translate.segment import join, split_sentences
+from babelwire.translate.translator import NoRoute, Translator
+
+
+class TagEngine:
+    """Stand-in engine: 'text' -> '[name:src>tgt text]'; fails on segments containing
+    `fail_on`, counts calls."""
+
+    def __init__(self, name: str, pairs: set[tuple[str, str]], quality: int = 10,
+                 fail_on: str | None = None, broken: bool = False) -> None:
+        self.name, self.quality, self._pairs = name, quality, frozenset(pairs)
+        self.fail_on, self.broken = fail_on, broken
+        self.calls: list[list[str]] = []
+
+    def pairs(self) -> frozenset[tuple[str, str]]:
+        return self._pairs
+
+    def version(self) -> str:
+        return "1.0"
+
+    def health(self) -> Health:
+        return Health(not self.broken)
+
+    def translate(self, segments: Sequence[str], source: str, target: str) -> list[Translated]:
+        if self.broken:
+            raise EngineError("engine is down")
+        self.calls.append(list(segments))
+        return [Translated(None, "crashed on this one") if self.fail_on and self.fail_on in s
+                else Translated(f"[{self.name}:{source}>{target} {s}]") for s in segments]
+
+    def close(self) -> None:
+        pass
+
+
+def test_stand_in_satisfies_the_protocol() -> None:
+    assert isinstance(TagEngine("x", set()), Engine)
+
+
+def test_split_and_join_keep_every_character() -> None:
+    for text in ["Mr. Smith arrived. He said: “Hello!” Then he left…  Next para.",
+                 "Одно. Два! Три?", "¿Qué? ¡Nada! Vale.", "", "No end punctuation",
+                 "Version 3.14 of v2.0 shipped. See https://example.com/a.b?c=1. Done."]:
+        pieces = split_sentences(text)
+        assert join(pieces, [p.text for p in pieces]) == text
+    assert len(split_sentences("Mr. Smith arrived. He left.")) == 2
+    assert len(split_sentences("It costs 3.5 million. Really.")) == 2
+
+
+def test_router_prefers_direct_then_shortest_pivot() -> None:
+    apertium = TagEngine("apertium", {("fr", "es"), ("es", "en"), ("es", "ca"), ("pt", "es"),
+                                      ("fr", "en")})
+    router = Router([apertium])
+    assert router.route("fr", "en").path == ["fr", "en"]  # type: ignore[union-attr]
+    assert router.route("pt", "ca").path == ["pt", "es", "ca"]  # type: ignore[union-attr]
+    assert router.route("pt", "en").path == ["pt", "es", "en"]  # type: ignore[union-attr]
+    assert router.route("en", "fr") is None
+
+
+def test_router_ranks_engines_and_honours_preferences() -> None:
+    rule = TagEngine("apertium", {("en", "es")}, quality=10)
+    neural = TagEngine("argos", {("en", "es")}, quality=20)
+    assert Router([rule, neural]).route("en", "es").hops[0].engine is neural  # type: ignore[union-attr]
+    prefs = parse_preferences(["en-es=apertium"])
+    assert Router([rule, neural], preferences=prefs).route(
+        "en", "es").hops[0].engine is rule  # type: ignore[union-attr]
+    assert Router([rule, neural]).route("en", "es", engine="apertium").hops[0].engine is rule  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="fr-en=argos"):
+        parse_preferences(["nonsense"])
+
+
+def test_translator_flags_only_the_failing_sentence(tmp_path: Path) -> None:
+    engine = TagEngine("apertium", {("en", "es")}, fail_on="BOOM")
+    tr = Translator(Router([engine]))
+    run = tr.translate(["One fine day. Then BOOM happened. The end.", "", "Plain."], "en", "es")
+    first, empty, plain = run.results
+    assert first.flagged and first.flagged_sentences == 1
+    assert "Then BOOM happened." in first.text  # kept in the original, not dropped
+    assert "[apertium:en>es One fine day.]" in first.text
+    assert "[apertium:en>es The end.]" in first.text
+    assert "crashed on this one" in first.errors[0]
+    assert empty.text == "" and not empty.flagged
+    assert plain.text == "[apertium:en>es Plain.]" and not plain.flagged
+
+
+def test_translator_falls_back_to_another_engine_before_flagging() -> None:
+    flaky = TagEngine("argos", {("en", "es")}, quality=20, fail_on="BOOM")
+    steady = TagEngine("apertium", {("en", "es")}, quality=10)
+    run = Translator(Router([flaky, steady])).translate(["Fine. BOOM here."], "en", "es")
+    [res] = run.results
+    assert not res.flagged
+    assert "[argos:en>es Fine.]" in res.text and "[apertium:en>es BOOM here.]" in res.text
+    assert steady.calls == [["BOOM here."]]  # only what the better engine failed
+
+
+def test_pivot_translation_and_engine_down() -> None:
+    engine = TagEngine("apertium", {("fr", "es"), ("es", "en")})
+    run = Translator(Router([engine])).translate(["Bonjour."], "fr", "en")
+    assert run.results[0].text == "[apertium:es>en [apertium:fr>es Bonjour.]]"
+    assert run.route.path == ["fr", "es", "en"]
+    down = TagEngine("apertium", {("en", "es")}, broken=True)
+    res = Translator(Router([down])).translate(["Hello there."], "en", "es").results[0]
+    assert res.flagged and res.text == "Hello there." and "engine is down" in res.errors[0]
+
+
+def test_no_route_lists_the_routes_that_exist() -> None:
+    tr = Translator(Router([TagEngine("apertium", {("en", "es")})]))
+    with pytest.raises(NoRoute) as exc:
+        tr.translate(["x"], "ja", "en")
+    assert "en→es" in str(exc.value)
+
+
+def test_memory_translates_repeated_sentences_once(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'tm.db'}")
+    engine = TagEngine("apertium", {("en", "es")})
+    memory = TranslationMemory(db)
+    tr = Translator(Router([engine]), memory)
+    texts = ["Same sentence. Other one.", "Same sentence."]
+    first = tr.translate(texts, "en", "es")
+    assert engine.calls == [["Same sentence.", "Other one."]]  # deduplicated in the batch
+    second = tr.translate(texts, "en", "es")
+    assert len(engine.calls) == 1  # nothing sent to the engine again
+    assert [r.text for r in second.results] == [r.text for r in first.results]
+    assert second.memory_hits == 2 and memory.hit_rate == pytest.approx(0.5)
+    # a new engine version does not reuse the old one's output
+    engine.version = lambda: "2.0"  # type: ignore[method-assign]
+    tr.translate(texts, "en", "es")
+    assert len(engine.calls) == 2
+    db.dispose()
