@@ -360,6 +360,42 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from babelwire.translate import models
+
+    settings = _settings(args)
+    models_dir = settings.models_path
+    if args.models_cmd == "list":
+        installed = models.list_models(models_dir) if models_dir.exists() else []
+        for m in installed:
+            print(f"{m.from_code}→{m.to_code}  {m.version}  {m.path}")
+        print(f"{len(installed)} model(s) in {models_dir}", file=sys.stderr)
+        return 0
+    if args.models_cmd == "remove":
+        removed = models.remove_model(models_dir, args.source, args.target, args.version)
+        if not removed:
+            raise CommandError(f"no {args.source}→{args.target} model installed")
+        print(f"removed {len(removed)} model(s)")
+        return 0
+    models_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        path = Path(args.package)
+        if path.is_file():
+            installed_model = models.install_model(path, models_dir)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                downloaded = models.download_model(args.package, Path(tmp),
+                                                   user_agent=settings.user_agent)
+                installed_model = models.install_model(downloaded, models_dir)
+    except models.ModelInstallError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"installed {installed_model.from_code}→{installed_model.to_code} "
+          f"{installed_model.version} in {installed_model.path}")
+    return 0
+
+
 def cmd_engines(args: argparse.Namespace) -> int:
     from babelwire.context import Context
 
@@ -506,6 +542,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(parser=sp)
 
     add("engines", cmd_engines, "list translation engines, their pairs and health")
+
+    sp = add("models", cmd_models, "neural translation models (Argos Translate packages)")
+    msub = sp.add_subparsers(dest="models_cmd", required=True, metavar="ACTION")
+    mi = msub.add_parser("install", parents=[common], help="install a .argosmodel file, or "
+                         "download one by name (en-de) from the Argos index when online")
+    mi.add_argument("package", metavar="FILE|NAME")
+    msub.add_parser("list", parents=[common], help="list installed models")
+    mr = msub.add_parser("remove", parents=[common], help="remove an installed model")
+    mr.add_argument("source", metavar="FROM")
+    mr.add_argument("target", metavar="TO")
+    mr.add_argument("--version")
 
     sp = add("db", cmd_db, "database schema")
     dsub = sp.add_subparsers(dest="db_cmd", required=True, metavar="ACTION")

@@ -242,3 +242,37 @@ def remove_model(models_dir: Path, from_code: str, to_code: str, version: str | 
         shutil.rmtree(trash, ignore_errors=True)
         removed.append(model)
     return removed
+
+
+ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
+
+
+def download_model(name: str, dest_dir: Path, *, user_agent: str,
+                   index_url: str = ARGOS_INDEX_URL, timeout: float = 60.0) -> Path:
+    """Download the Argos package named like "en-de" (from the public Argos index) into
+    `dest_dir`; needs the network. Raises ModelInstallError with a clear reason otherwise."""
+    import httpx
+
+    src, _, tgt = name.partition("-")
+    if not (_CODE_RE.match(src) and _CODE_RE.match(tgt)):
+        raise ModelInstallError(f"{name!r} is neither a file nor a model name like en-de")
+    headers = {"User-Agent": user_agent}
+    try:
+        with httpx.Client(timeout=timeout, headers=headers, follow_redirects=True) as client:
+            index = client.get(index_url).raise_for_status().json()
+            found = [p for p in index if p.get("from_code") == src and p.get("to_code") == tgt]
+            if not found:
+                raise ModelInstallError(f"the Argos index has no {src}→{tgt} model")
+            links = found[-1].get("links") or []
+            if not links:
+                raise ModelInstallError(f"the Argos index lists no download for {name}")
+            target = dest_dir / f"{src}_{tgt}.argosmodel"
+            with client.stream("GET", links[0]) as resp, target.open("wb") as out:
+                resp.raise_for_status()
+                for chunk in resp.iter_bytes():
+                    out.write(chunk)
+            return target
+    except (httpx.HTTPError, ValueError) as exc:
+        if isinstance(exc, ModelInstallError):
+            raise
+        raise ModelInstallError(f"cannot download {name} from the Argos index: {exc}") from exc
