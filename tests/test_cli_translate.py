@@ -17,7 +17,8 @@ import pytest
 pytest.importorskip("ctranslate2")
 
 
-def _run(args: list[str], stdin: str, env_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _run(args: list[str], stdin: str, env_dir: Path,
+         **env: str) -> subprocess.CompletedProcess[str]:
     import os
 
     environ = {k: v for k, v in os.environ.items() if not k.startswith("BABELWIRE_")}
