@@ -77,6 +77,8 @@ SETTINGS: tuple[Setting, ...] = (
     # pipeline
     Setting("article_max_attempts", int, 3, "Fetch attempts for one article before it is "
             "recorded as failed (timeouts, 5xx, rate limits are retried on later polls)."),
+    Setting("extract_processes", int, 0, "Processes that extract pages in parallel "
+            "(0: one per CPU core; 1: extract in the main process)."),
     Setting("workers", int, 4, "Articles ingested at once by the in-process runner."),
     Setting("dedup_window_days", float, 7.0, "Near-duplicates are looked for among articles "
             "published this many days around an article."),
@@ -99,6 +101,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("libretranslate_api_key", str, "", "API key for the LibreTranslate server."),
     Setting("models_dir", str, "", "Directory of installed neural translation models "
             "(default: data_dir/models)."),
+    Setting("translate", _bool, True, "Translate new articles as they are stored: titles "
+            "into every reader language with a route, full text into the eager languages."),
     Setting("translate_eager_languages", _list, ("en",), "Reader languages whose full text "
             "is translated at ingest; others are translated on demand."),
     # web
@@ -131,6 +135,7 @@ class Settings:
     feed_max_interval: float
     feed_max_entries: int
     article_max_attempts: int
+    extract_processes: int
     workers: int
     dedup_window_days: float
     near_duplicate_distance: int
@@ -142,6 +147,7 @@ class Settings:
     libretranslate_url: str
     libretranslate_api_key: str
     models_dir: str
+    translate: bool
     translate_eager_languages: tuple[str, ...]
     host: str
     port: int

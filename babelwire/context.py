@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,6 +26,7 @@ class Context:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("babelwire"))
     _fetcher: Fetcher | None = None
     _translator: Translator | None = None
+    _pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, catalog: Catalog | None = None,
@@ -50,6 +54,18 @@ class Context:
         return self._fetcher
 
     @property
+    def extract_pool(self) -> ProcessPoolExecutor | None:
+        """Worker processes for the CPU-bound part of ingestion; None: work in a thread."""
+        n = self.settings.extract_processes or os.cpu_count() or 1
+        if n <= 1:
+            return None
+        if self._pool is None:
+            # spawn, not fork: the parent runs threads (web server, engines, database)
+            self._pool = ProcessPoolExecutor(max_workers=n,
+                                             mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    @property
     def translator(self) -> Translator:
         """Engines, router and translation memory, built on first use (engines start
         processes or load models: nothing to pay for a command that does not translate)."""
@@ -70,6 +86,9 @@ class Context:
             self._fetcher = None
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
         if self._translator is not None:
             for engine in self._translator.router.engines:
                 engine.close()

@@ -39,9 +39,13 @@ async def crawl_once(
             country=country)
         feeds = queries.feed_ids(s, due_before=now if due_only else None,
                                  source_ids=source_ids, country=country)
-    runner = InProcessRunner(ctx, ctx.settings.workers, progress=progress)
+        untranslated = (queries.untranslated_article_ids(s) if ctx.settings.translate else [])
+    runner = InProcessRunner(ctx, ctx.settings.workers, progress=progress,
+                             translate=ctx.settings.translate)
     for aid in pending:
         runner.submit("ingest", aid)
+    for aid in untranslated:  # stored before a crash, or before translation was enabled
+        runner.submit("translate", aid)
     for fid in feeds:
         runner.submit("refresh_feed", fid)
     try:

@@ -15,37 +15,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from babelwire.context import Context
 from babelwire.ingest import dedup
-from babelwire.ingest.charset import decode_body
-from babelwire.ingest.extract import Extracted, extract
 from babelwire.ingest.feeds import FeedError, ParsedFeed, parse_feed
 from babelwire.ingest.fetch import FetchError, FetchResult
-from babelwire.ingest.langid import identify_language
+from babelwire.ingest.prepare import PageInput, Prepared, prepare_page, utcnow
 from babelwire.ingest.schedule import next_poll_interval
 from babelwire.store import queries
 from babelwire.store.models import DUPLICATE, FAILED, PENDING, READY, SKIPPED, Article, Source
 
-# Fetch failures worth another try on a later poll; anything else is final.
-# Wire copies: paragraphs of at least PARAGRAPH_MIN_WORDS words are hashed; two articles are
-# copies when the paragraphs they share verbatim make up at least COPY_SHARE_OF_SHORTER of
-# the shorter text and COPY_SHARE_OF_LONGER of the longer (an added appeal or byline is fine;
-# a long feature that quotes a short brief in full is not a copy of it).
-PARAGRAPH_MIN_WORDS = 8
+# Wire copies: paragraphs of at least PARAGRAPH_MIN_WORDS words (prepare.py) are hashed;
+# two articles are copies when the paragraphs they share verbatim make up at least
+# COPY_SHARE_OF_SHORTER of the shorter text and COPY_SHARE_OF_LONGER of the longer (an added
+# appeal or byline is fine; a long feature quoting a short brief in full is not a copy).
 COPY_SHARE_OF_SHORTER = 0.8
 COPY_SHARE_OF_LONGER = 0.5
+# Fetch failures worth another try on a later poll; anything else is final.
 RETRYABLE = frozenset({"timeout", "connect_error", "rate_limited"})
 MAX_SITEMAP_CHILDREN = 5
 MAX_URL_LENGTH = 2000
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -55,25 +47,6 @@ class FeedResult:
     new_article_ids: tuple[int, ...] = ()
     entries: int = 0
     error: str | None = None
-
-
-@dataclass(frozen=True)
-class PageInput:
-    """A fetched page, from the network or from a WARC record."""
-
-    url: str
-    status: int
-    body: bytes
-    content_type: str | None = None
-    charset: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    fetched_at: datetime = field(default_factory=utcnow)
-
-    @classmethod
-    def from_fetch(cls, res: FetchResult) -> PageInput:
-        return cls(url=res.url, status=res.status, body=res.content,
-                   content_type=res.content_type or None, charset=res.charset,
-                   headers=dict(res.headers), fetched_at=res.fetched_at)
 
 
 @dataclass(frozen=True)
@@ -230,33 +203,19 @@ async def ingest(ctx: Context, article_id: int) -> IngestResult:
         return _finish(ctx, article_id, FAILED, exc.reason, str(exc))
     _log_fetch(ctx, url, "page", started, t0, status=res.status, outcome="ok",
                size=len(res.content))
-    return await process_page(ctx, article_id, PageInput.from_fetch(res))
+    page = PageInput(url=res.url, status=res.status, body=res.content,
+                     content_type=res.content_type or None, charset=res.charset,
+                     headers=dict(res.headers), fetched_at=res.fetched_at)
+    return await process_page(ctx, article_id, page)
 
 
 def _finish(ctx: Context, article_id: int, status: str, reason: str | None,
-            message: str | None, page: PageInput | None = None) -> IngestResult:
+            message: str | None) -> IngestResult:
     with ctx.db.session() as s:
         a = s.get(Article, article_id)
         assert a is not None
         a.status, a.error_reason, a.error_message = status, reason, message
-        if page is not None:
-            a.fetched_at = page.fetched_at
-            _save_page(s, article_id, page)
     return IngestResult(article_id, status, reason)
-
-
-def _save_page(s: object, article_id: int, page: PageInput) -> None:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(s, Session)
-    queries.save_page(s, article_id, final_url=page.url, http_status=page.status,
-                      content_type=page.content_type, headers=dict(page.headers),
-                      fetched_at=page.fetched_at, body=page.body)
-
-
-def extract_page(page: PageInput) -> Extracted:
-    html, _encoding = decode_body(page.body, page.charset)
-    return extract(html, page.url)
 
 
 def _same_site(a: str, b: str) -> bool:
@@ -264,20 +223,37 @@ def _same_site(a: str, b: str) -> bool:
     return bool(ha) and (ha == hb or ha.endswith("." + hb) or hb.endswith("." + ha))
 
 
-async def process_page(ctx: Context, article_id: int, page: PageInput,
-                       *, extracted: Extracted | None = None) -> IngestResult:
-    """Extract, identify, de-duplicate and store a fetched page for a PENDING article."""
-    if extracted is None:
-        extracted = await asyncio.to_thread(extract_page, page)
-    return store_extracted(ctx, article_id, page, extracted)
+def language_hints(ctx: Context, article_id: int) -> list[str]:
+    """What the feed and the catalogue say about an article's language."""
+    with ctx.db.session() as s:
+        art = s.get(Article, article_id)
+        if art is None:
+            raise LookupError(f"no article {article_id}")
+        hints = [art.feed_language.split("-")[0].lower()] if art.feed_language else []
+        src = s.get(Source, art.source_id) if art.source_id else None
+        if src is not None:
+            hints.extend(src.languages or [])
+    return hints
 
 
-def store_extracted(ctx: Context, article_id: int, page: PageInput,
-                    extracted: Extracted, *, redo: bool = False) -> IngestResult:
-    """Store an extraction result in one transaction. With `redo`, an article already
-    stored (or skipped) is replaced in place: readers see the old or the new, never a mix."""
+async def process_page(ctx: Context, article_id: int, page: PageInput) -> IngestResult:
+    """Extract (in a worker process), de-duplicate and store a page for a PENDING article."""
+    hints = language_hints(ctx, article_id)
+    pool = ctx.extract_pool
+    if pool is None:
+        prepared = await asyncio.to_thread(prepare_page, page, hints)
+    else:
+        loop = asyncio.get_running_loop()
+        prepared = await loop.run_in_executor(pool, prepare_page, page, hints)
+    return store_prepared(ctx, article_id, page, prepared)
+
+
+def store_prepared(ctx: Context, article_id: int, page: PageInput, prepared: Prepared,
+                   *, redo: bool = False) -> IngestResult:
+    """Store a prepared page in one transaction. With `redo`, an article already stored
+    (or skipped) is replaced in place: readers see the old or the new, never a mix."""
     st = ctx.settings
-    text = extracted.text
+    extracted = prepared.extracted
     with ctx.db.session() as s:
         art = s.get(Article, article_id)
         if art is None:
@@ -285,14 +261,6 @@ def store_extracted(ctx: Context, article_id: int, page: PageInput,
         if art.status != PENDING and not (redo and art.status in (READY, SKIPPED)):
             return IngestResult(article_id, art.status, art.error_reason, art.duplicate_of,
                                 unchanged=True)
-        hints = [*extracted.language_hints]
-        if art.feed_language:
-            hints.append(art.feed_language.split("-")[0].lower())
-        src = s.get(Source, art.source_id) if art.source_id else None
-        if src is not None:
-            hints.extend(src.languages or [])
-        guess = identify_language(text or (extracted.title or ""), hints)
-
         art.fetched_at = page.fetched_at
         art.title = extracted.title or art.feed_title
         art.authors = list(extracted.authors)
@@ -301,12 +269,15 @@ def store_extracted(ctx: Context, article_id: int, page: PageInput,
         art.image = extracted.image
         art.description = extracted.description or art.feed_summary
         art.site_name = extracted.site_name
-        art.language = guess.language
-        art.language_confidence = guess.confidence
-        art.language_hints = list(dict.fromkeys(hints))
-        art.word_count = len(text.split())
+        art.language = prepared.language
+        art.language_confidence = prepared.confidence
+        art.language_hints = list(prepared.hints)
+        art.word_count = prepared.words
         art.error_reason = art.error_message = None
-        _save_page(s, article_id, page)
+        queries.save_page(s, article_id, final_url=page.url, http_status=page.status,
+                          content_type=page.content_type, headers=dict(page.headers),
+                          fetched_at=page.fetched_at, body_z=prepared.body_z,
+                          size=len(page.body))
 
         # Not an article: too little text, or not the page we asked for.
         if page.status >= 400:
@@ -329,32 +300,20 @@ def store_extracted(ctx: Context, article_id: int, page: PageInput,
         else:
             canonical = None
         art.url = canonical or art.url
-        art.content_hash = dedup.content_hash(text)
-        fingerprint = dedup.simhash(text)
-        art.simhash = dedup.to_signed64(fingerprint)
-        paragraphs = paragraph_hashes(extracted)
-        original = _find_original(ctx, s, art, fingerprint, paragraphs)
+        art.content_hash = prepared.content_hash
+        art.simhash = dedup.to_signed64(prepared.fingerprint)
+        original = _find_original(ctx, s, art, prepared.fingerprint, prepared.paragraphs)
         if original is not None:
             dup_id, reason = original
             art.status, art.duplicate_of, art.error_reason = DUPLICATE, dup_id, reason
             art.error_message = None
             return IngestResult(article_id, DUPLICATE, reason, dup_id)
 
-        queries.replace_blocks(s, art, ((b.type, b.text) for b in extracted.blocks))
-        queries.replace_bands(s, article_id, dedup.simhash_bands(fingerprint))
-        queries.replace_paragraph_hashes(s, article_id, paragraph_hashes(extracted))
+        queries.replace_blocks(s, article_id, [(b.type, b.text) for b in extracted.blocks])
+        queries.replace_bands(s, article_id, dedup.simhash_bands(prepared.fingerprint))
+        queries.replace_paragraph_hashes(s, article_id, prepared.paragraphs)
         art.status, art.duplicate_of = READY, None
         return IngestResult(article_id, READY)
-
-
-def paragraph_hashes(extracted: Extracted) -> dict[int, int]:
-    """Signed 64-bit hash -> word count, for the article's longer paragraphs."""
-    out: dict[int, int] = {}
-    for block in extracted.blocks:
-        words = len(block.text.split())
-        if words >= PARAGRAPH_MIN_WORDS:
-            out[dedup.to_signed64(int(dedup.content_hash(block.text)[:16], 16))] = words
-    return out
 
 
 def _find_original(ctx: Context, s: object, art: Article, fingerprint: int,

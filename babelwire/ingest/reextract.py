@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from babelwire.context import Context
 from babelwire.ingest import pipeline
+from babelwire.ingest.prepare import PageInput, prepare_page
 from babelwire.store import queries
 
 
@@ -28,9 +29,9 @@ def reextract(ctx: Context, *, source_ids: Sequence[str] | None = None) -> Count
             if loaded is None:
                 continue
             row, body = loaded
-            page = pipeline.PageInput(url=row.final_url, status=row.http_status, body=body,
+            page = PageInput(url=row.final_url, status=row.http_status, body=body,
                                       content_type=row.content_type,
                                       headers=row.headers or {}, fetched_at=row.fetched_at)
-            extracted = pipeline.extract_page(page)
-            res = pipeline.store_extracted(ctx, aid, page, extracted, redo=True)
+            prepared = prepare_page(page, pipeline.language_hints(ctx, aid))
+            res = pipeline.store_prepared(ctx, aid, page, prepared, redo=True)
             counts["unchanged" if res.unchanged else res.status] += 1

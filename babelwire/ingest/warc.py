@@ -19,6 +19,7 @@ from warcio.warcwriter import WARCWriter
 
 from babelwire.context import Context
 from babelwire.ingest import pipeline
+from babelwire.ingest.prepare import PageInput
 from babelwire.store import queries
 from babelwire.store.models import DUPLICATE, PENDING, READY, Article
 
@@ -105,7 +106,7 @@ async def _import_record(ctx: Context, record: Any, summary: WarcSummary) -> Non
     if "charset=" in ctype_header.lower():
         charset = ctype_header.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
     body = record.content_stream().read()
-    page = pipeline.PageInput(
+    page = PageInput(
         url=url, status=status, body=body, content_type=ctype or None, charset=charset,
         headers={k: v for k, v in http.headers}, fetched_at=_warc_date(
             record.rec_headers.get_header("WARC-Date")))

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 from babelwire.context import Context
 from babelwire.ingest import pipeline
+from babelwire.store.models import READY
 
 Job = tuple[str, int]
+JOBS = ("refresh_feed", "ingest", "translate")
 
 
 @dataclass
@@ -23,6 +25,7 @@ class RunStats:
     feeds: Counter[str] = field(default_factory=Counter)  # ok / not_modified / error
     articles: Counter[str] = field(default_factory=Counter)  # ready / duplicate / ...
     reasons: Counter[str] = field(default_factory=Counter)  # "skipped:not_an_article", ...
+    translations: Counter[str] = field(default_factory=Counter)  # done / no_route / ...
     discovered: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -39,16 +42,17 @@ class InProcessRunner:
     articles are queued as ingest jobs as soon as the feed is read."""
 
     def __init__(self, ctx: Context, concurrency: int, *, progress: Progress | None = None,
-                 follow: bool = True) -> None:
+                 follow: bool = True, translate: bool = False) -> None:
         self.ctx = ctx
         self.concurrency = max(1, concurrency)
         self.progress = progress
         self.follow = follow  # queue ingest jobs for a feed's new articles
+        self.translate = translate  # queue a translate job for each newly stored article
         self.stats = RunStats()
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
 
     def submit(self, name: str, ident: int) -> None:
-        if name not in ("refresh_feed", "ingest"):
+        if name not in JOBS:
             raise ValueError(f"unknown job {name!r}")
         self._queue.put_nowait((name, ident))
 
@@ -63,11 +67,18 @@ class InProcessRunner:
             if self.follow:
                 for aid in fr.new_article_ids:
                     self.submit("ingest", aid)
-        else:
+        elif name == "ingest":
             res = await pipeline.ingest(self.ctx, ident)
             self.stats.articles[res.status] += 1
             if res.reason:
                 self.stats.reasons[f"{res.status}:{res.reason}"] += 1
+            if self.translate and res.status == READY and not res.unchanged:
+                self.submit("translate", ident)
+        else:
+            from babelwire.translate.articles import translate_new_article
+
+            for outcome in await asyncio.to_thread(translate_new_article, self.ctx, ident):
+                self.stats.translations[outcome.status] += 1
 
     async def _worker(self) -> None:
         while True:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from babelwire.store.models import (
     ParagraphHash,
     SimhashBand,
     Source,
+    Translation,
 )
 
 
@@ -260,9 +261,10 @@ def near_duplicate_candidates(
 
 def replace_paragraph_hashes(session: Session, article_id: int,
                              hashes: dict[int, int]) -> None:
-    session.query(ParagraphHash).filter(ParagraphHash.article_id == article_id).delete()
-    for h, words in hashes.items():
-        session.add(ParagraphHash(article_id=article_id, hash=h, words=words))
+    session.execute(delete(ParagraphHash).where(ParagraphHash.article_id == article_id))
+    if hashes:
+        session.execute(insert(ParagraphHash), [
+            {"article_id": article_id, "hash": h, "words": w} for h, w in hashes.items()])
 
 
 def paragraph_overlap(
@@ -297,15 +299,16 @@ def paragraph_overlap(
 
 def save_page(session: Session, article_id: int, *, final_url: str, http_status: int,
               content_type: str | None, headers: dict[str, str], fetched_at: datetime,
-              body: bytes) -> None:
+              body_z: bytes, size: int) -> None:
+    """Keep the raw page (zlib-compressed by the caller) for re-extraction and WARC export."""
     page = session.get(Page, article_id) or Page(article_id=article_id)
     page.final_url = final_url
     page.http_status = http_status
     page.content_type = content_type
     page.headers = headers
     page.fetched_at = fetched_at
-    page.body = zlib.compress(body, 6)
-    page.size = len(body)
+    page.body = body_z
+    page.size = size
     session.add(page)
 
 
@@ -316,16 +319,20 @@ def load_page(session: Session, article_id: int) -> tuple[Page, bytes] | None:
     return page, zlib.decompress(page.body)
 
 
-def replace_blocks(session: Session, article: Article, blocks: Iterable[tuple[str, str]]) -> None:
-    session.query(Block).filter(Block.article_id == article.id).delete()
-    for pos, (kind, text) in enumerate(blocks):
-        session.add(Block(article_id=article.id, position=pos, type=kind, text=text))
+def replace_blocks(session: Session, article_id: int,
+                   blocks: Sequence[tuple[str, str]]) -> None:
+    session.execute(delete(Block).where(Block.article_id == article_id))
+    if blocks:
+        session.execute(insert(Block), [
+            {"article_id": article_id, "position": pos, "type": kind, "text": text}
+            for pos, (kind, text) in enumerate(blocks)])
 
 
 def replace_bands(session: Session, article_id: int, bands: Iterable[int]) -> None:
-    session.query(SimhashBand).filter(SimhashBand.article_id == article_id).delete()
-    for band in dict.fromkeys(bands):
-        session.add(SimhashBand(article_id=article_id, band=band))
+    session.execute(delete(SimhashBand).where(SimhashBand.article_id == article_id))
+    rows = [{"article_id": article_id, "band": b} for b in dict.fromkeys(bands)]
+    if rows:
+        session.execute(insert(SimhashBand), rows)
 
 
 def bump_attempts(session: Session, article_id: int) -> int:
@@ -350,3 +357,11 @@ def article_ids_with_pages(session: Session, *, source_ids: Sequence[str] | None
         q = q.join(Article, Article.id == Page.article_id).where(
             Article.source_id.in_(list(source_ids)))
     return list(session.scalars(q.order_by(Page.article_id).limit(limit)))
+
+
+def untranslated_article_ids(session: Session, limit: int = 10_000) -> list[int]:
+    """READY articles with no translation at all (e.g. stored just before a crash)."""
+    has = select(Translation.id).where(Translation.article_id == Article.id).exists()
+    q = (select(Article.id).where(Article.status == READY, Article.language.is_not(None), ~has)
+         .order_by(Article.id).limit(limit))
+    return list(session.scalars(q))

@@ -29,6 +29,8 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "fetch_connect_timeout": 3.0,
         "fetch_read_timeout": 3.0,
         "workers": 4,
+        "extract_processes": 1,  # in-process; the crash test's child uses the pool
+        "translate": False,  # tests of translation turn it on
     }
     values.update(overrides)
     return Settings.load(env={}, **values)

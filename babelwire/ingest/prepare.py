@@ -1,0 +1,78 @@
+"""The CPU-bound part of ingesting a page, as one pure function that runs in a worker
+process: decode, extract, identify the language, fingerprint and compress. The pipeline
+then only has to check for duplicates and write, in one transaction."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from babelwire.ingest import dedup
+from babelwire.ingest.charset import decode_body
+from babelwire.ingest.extract import Extracted, extract
+from babelwire.ingest.langid import identify_language
+
+# Paragraphs of at least this many words are hashed to find wire copies (see pipeline).
+PARAGRAPH_MIN_WORDS = 8
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class PageInput:
+    """A fetched page, from the network or from a WARC record."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str | None = None
+    charset: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    fetched_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    extracted: Extracted
+    language: str | None
+    confidence: float
+    hints: tuple[str, ...]
+    words: int
+    content_hash: str
+    fingerprint: int  # unsigned 64-bit
+    paragraphs: dict[int, int]  # signed 64-bit paragraph hash -> words
+    body_z: bytes  # the page body, zlib-compressed
+
+
+def paragraph_hashes(extracted: Extracted) -> dict[int, int]:
+    """Signed 64-bit hash -> word count, for the article's longer paragraphs."""
+    out: dict[int, int] = {}
+    for block in extracted.blocks:
+        words = len(block.text.split())
+        if words >= PARAGRAPH_MIN_WORDS:
+            out[dedup.to_signed64(int(dedup.content_hash(block.text)[:16], 16))] = words
+    return out
+
+
+def prepare_page(page: PageInput, hints: Sequence[str] = ()) -> Prepared:
+    """Everything about a page that needs no database. `hints` are language hints from
+    the feed and the catalogue; the page's own come from the extraction."""
+    charset = page.charset
+    if charset is None:
+        ctype = next((v for k, v in page.headers.items() if k.lower() == "content-type"), "")
+        if "charset=" in ctype.lower():
+            charset = ctype.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
+    html, _encoding = decode_body(page.body, charset)
+    extracted = extract(html, page.url)
+    all_hints = tuple(dict.fromkeys([*extracted.language_hints, *hints]))
+    text = extracted.text
+    guess = identify_language(text or (extracted.title or ""), all_hints)
+    return Prepared(
+        extracted=extracted, language=guess.language, confidence=guess.confidence,
+        hints=all_hints, words=len(text.split()), content_hash=dedup.content_hash(text),
+        fingerprint=dedup.simhash(text), paragraphs=paragraph_hashes(extracted),
+        body_z=zlib.compress(page.body, 6))
