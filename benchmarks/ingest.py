@@ -121,7 +121,9 @@ def main() -> int:
           f"alone; target >= 0.5x)")
     print(f"outcomes: {dict(sorted(counts.items()))}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory (RSS): {peak:.0f} MB")
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory (RSS): main process {peak:.0f} MB, largest extraction worker "
+          f"{child:.0f} MB")
     return 0
 
 

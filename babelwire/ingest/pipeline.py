@@ -264,7 +264,9 @@ def store_prepared(ctx: Context, article_id: int, page: PageInput, prepared: Pre
         art.fetched_at = page.fetched_at
         art.title = extracted.title or art.feed_title
         art.authors = list(extracted.authors)
-        art.published_at = extracted.published or art.feed_published
+        # Listings sort on this: when neither the page nor the feed dates the article, the
+        # time it was fetched stands in (the closest honest bound we have).
+        art.published_at = extracted.published or art.feed_published or page.fetched_at
         art.updated_at = extracted.updated
         art.image = extracted.image
         art.description = extracted.description or art.feed_summary

@@ -1,74 +1,74 @@
-"""The website. Until the reader's site lands (issue 4), a plain page of the latest
-articles and each article's text with its attribution; no pipeline logic here."""
+"""The website: routes, static files, security headers. Handlers live in pages.py (HTML),
+syndication.py (feeds, sitemap) and api.py (JSON)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
-from babelwire.store.database import Database
-from babelwire.store.models import READY, Article, Source
+from babelwire.context import Context
+from babelwire.store.models import READY, Article
+from babelwire.web.api import create_api
+from babelwire.web.i18n import I18n
+from babelwire.web.ondemand import OnDemand
+from babelwire.web.pages import Pages
+from babelwire.web.render import SECURITY_HEADERS, Renderer
+from babelwire.web.syndication import Syndication
 
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).with_name("templates")),
-    autoescape=select_autoescape(default=True),
-)
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' https: data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
-}
+STATIC_DIR = Path(__file__).with_name("static")
 
 
-def _html(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    return HTMLResponse(TEMPLATES.get_template(name).render(**ctx), status_code=status,
-                        headers=SECURITY_HEADERS)
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
 
-def create_app(db: Database) -> Starlette:
-    visible = (Article.status == READY, Source.opt_out.is_(False))
-
-    async def index(request: Request) -> Response:
-        with db.session() as s:
-            rows = s.execute(
-                select(Article, Source).join(Source, Article.source_id == Source.id,
-                                             isouter=True)
-                .where(Article.status == READY, (Source.opt_out.is_(False))
-                       | Article.source_id.is_(None))
-                .order_by(Article.published_at.desc().nulls_last(), Article.id.desc())
-                .limit(100)).all()
-            total = s.scalar(select(func.count()).select_from(Article)
-                             .where(Article.status == READY)) or 0
-        return _html("index.html", rows=rows, total=total)
-
-    async def article(request: Request) -> Response:
-        aid = request.path_params["id"]
-        with db.session() as s:
-            row = s.execute(select(Article, Source).join(Source, isouter=True)
-                            .where(Article.id == aid, Article.status == READY)).first()
-            if row is None or (row[1] is not None and row[1].opt_out):
-                return _html("404.html", status=404)
-            art, src = row
-            blocks = list(art.blocks)
-        return _html("article.html", art=art, src=src, blocks=blocks)
+def create_app(ctx: Context) -> Starlette:
+    languages = tuple(ctx.settings.reader_languages)
+    renderer = Renderer(I18n(languages), languages)
+    ondemand = OnDemand(ctx)
+    pages = Pages(ctx, renderer, ondemand)
+    syndication = Syndication(ctx, languages)
 
     async def healthz(request: Request) -> Response:
-        with db.session() as s:
-            n = s.scalar(select(func.count()).select_from(Article).where(*visible[:1]))
+        with ctx.db.session() as s:
+            n = s.scalar(select(func.count()).select_from(Article)
+                         .where(Article.status == READY))
         return JSONResponse({"status": "ok", "articles": n})
 
-    return Starlette(routes=[
-        Route("/", index),
-        Route("/a/{id:int}", article),
+    routes = [
+        Route("/", pages.root),
         Route("/healthz", healthz),
-    ])
+        Route("/robots.txt", pages.robots),
+        Route("/sitemap.xml", syndication.sitemap),
+        Route("/switch", pages.switch),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/api/v1", create_api(ctx, languages)),
+        Route("/{lang}/", pages.front),
+        Route("/{lang}", pages.front),
+        Route("/{lang}/all", pages.listing),
+        Route("/{lang}/search", pages.search),
+        Route("/{lang}/a/{id:int}", pages.article_redirect),
+        Route("/{lang}/a/{id:int}-{slug}", pages.article),
+        Route("/{lang}/{country}/feed.{kind}", syndication.feed),
+        Route("/{lang}/{country}/", pages.listing),
+    ]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return pages.not_found(request)
+
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
+                    exception_handlers={404: not_found})
+    app.state.ondemand = ondemand
+    return app

@@ -17,7 +17,7 @@ async def serve_async(ctx: Context, *, crawl: bool = True,
     from babelwire.ingest.crawl import crawl_forever
 
     st = ctx.settings
-    app = create_app(ctx.db)
+    app = create_app(ctx)
     config = uvicorn.Config(app, host=st.host, port=st.port, log_level="warning",
                             lifespan="off")
     server = uvicorn.Server(config)

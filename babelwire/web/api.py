@@ -1,0 +1,207 @@
+"""The JSON API under /api/v1 (FastAPI: typed responses and an OpenAPI description at
+/api/v1/openapi.json; a readable list of the endpoints at /api/v1/docs, served without any
+third-party script so it works offline and under the site's strict CSP)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from babelwire.context import Context
+from babelwire.similar.lexical import similar_articles
+from babelwire.store import reader
+from babelwire.translate.articles import article_source
+
+
+class ArticleSummary(BaseModel):
+    id: int
+    url: str
+    language: str | None
+    title: str
+    title_language: str | None
+    translated: bool
+    source: str | None
+    source_name: str | None
+    country: str | None
+    published: datetime
+    story_id: int | None
+
+
+class ArticleList(BaseModel):
+    items: list[ArticleSummary]
+    next: str | None
+
+
+class BlockOut(BaseModel):
+    type: str
+    text: str
+    original: str
+    flagged: bool
+
+
+class TranslationOut(BaseModel):
+    language: str
+    scope: str
+    current: bool
+    engines: list[str]
+    path: list[str]
+    created: datetime
+    flagged_segments: int
+    source_hash: str
+
+
+class ArticleDetail(BaseModel):
+    id: int
+    url: str
+    language: str | None
+    title: str
+    text: str
+    blocks: list[BlockOut]
+    source: str | None
+    source_name: str | None
+    country: str | None
+    published: datetime
+    authors: list[str]
+    story_id: int | None
+    translation: TranslationOut | None
+
+
+class SourceOut(BaseModel):
+    id: str
+    name: str
+    homepage: str
+    country: str | None
+    languages: list[str]
+    policy: str
+
+
+class CountryOut(BaseModel):
+    code: str
+    articles: int
+
+
+def _summary(it: reader.Item) -> ArticleSummary:
+    return ArticleSummary(id=it.id, url=it.url, language=it.language, title=it.title,
+                          title_language=it.title_language, translated=it.translated,
+                          source=it.source_id, source_name=it.source_name,
+                          country=it.country, published=it.published, story_id=it.story_id)
+
+
+def create_api(ctx: Context, languages: tuple[str, ...]) -> FastAPI:
+    api = FastAPI(title="Babelwire API", version="1", docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json",
+                  description="World news, in your language: articles, their machine "
+                  "translations with provenance, similar coverage, sources and countries.")
+
+    def check_lang(lang: str) -> str:
+        if lang not in languages:
+            raise HTTPException(400, f"lang must be one of {', '.join(languages)}")
+        return lang
+
+    @api.get("/articles", response_model=ArticleList)
+    def list_articles(country: str | None = Query(None, max_length=2),
+                      source: str | None = Query(None, max_length=80),
+                      lang: str = Query("en", max_length=10),
+                      url: str | None = Query(None, max_length=2000),
+                      original: str | None = Query(None, max_length=10),
+                      limit: int = Query(30, ge=1, le=reader.MAX_LIMIT),
+                      cursor: str | None = Query(None, max_length=64)) -> ArticleList:
+        check_lang(lang)
+        if url is not None:
+            from babelwire.ingest.dedup import canonicalize_url
+
+            try:
+                url = canonicalize_url(url)
+            except ValueError as exc:
+                raise HTTPException(400, f"url: {exc}") from exc
+        with ctx.db.session() as s:
+            items, nxt = reader.list_articles(s, lang=lang, country=country, source=source,
+                                              original_language=original, url=url,
+                                              cursor=reader.Cursor.decode(cursor), limit=limit)
+        return ArticleList(items=[_summary(i) for i in items],
+                           next=nxt.encode() if nxt else None)
+
+    @api.get("/articles/{article_id}", response_model=ArticleDetail)
+    def get_article(article_id: int, lang: str = Query("en", max_length=10)) -> ArticleDetail:
+        check_lang(lang)
+        with ctx.db.session() as s:
+            view = reader.get_article(s, article_id, lang)
+        if view is None:
+            raise HTTPException(404, "no such article")
+        art, tr = view.article, view.translation
+        policy = view.source.policy if view.source else "full_text"
+        shown, digest = article_source(art, view.blocks, policy, "full")
+        full = tr is not None and tr.scope == "full"
+        tblocks = tr.blocks if full and tr is not None else []
+        blocks = []
+        for i, b in enumerate(shown):
+            tb = tblocks[i] if i < len(tblocks) else None
+            blocks.append(BlockOut(type=b.type, text=str(tb["text"]) if tb else b.text,
+                                   original=b.text, flagged=bool(tb and tb.get("flagged"))))
+        translation = None
+        if tr is not None:
+            translation = TranslationOut(language=tr.language, scope=tr.scope,
+                                         current=tr.source_hash == digest or tr.scope != "full",
+                                         engines=tr.engines, path=tr.path,
+                                         created=tr.created_at, flagged_segments=tr.flagged,
+                                         source_hash=tr.source_hash)
+        it = view.item
+        return ArticleDetail(id=it.id, url=it.url, language=it.language, title=it.title,
+                             text="\n\n".join(b.text for b in blocks), blocks=blocks,
+                             source=it.source_id, source_name=it.source_name,
+                             country=it.country, published=it.published,
+                             authors=list(art.authors or []), story_id=it.story_id,
+                             translation=translation)
+
+    @api.get("/articles/{article_id}/similar", response_model=ArticleList)
+    def similar(article_id: int, lang: str = Query("en", max_length=10),
+                limit: int = Query(8, ge=1, le=50)) -> ArticleList:
+        check_lang(lang)
+        with ctx.db.session() as s:
+            if reader.get_article(s, article_id, lang) is None:
+                raise HTTPException(404, "no such article")
+            items = similar_articles(s, article_id, lang, limit)
+        return ArticleList(items=[_summary(i) for i in items], next=None)
+
+    @api.get("/sources", response_model=list[SourceOut])
+    def sources(country: str | None = Query(None, max_length=2)) -> list[SourceOut]:
+        with ctx.db.session() as s:
+            return [SourceOut(id=x.id, name=x.name, homepage=x.homepage, country=x.country,
+                              languages=list(x.languages or []), policy=x.policy)
+                    for x in reader.sources(s, country)]
+
+    @api.get("/countries", response_model=list[CountryOut])
+    def countries() -> list[CountryOut]:
+        with ctx.db.session() as s:
+            return [CountryOut(code=c, articles=n) for c, n in reader.countries_with_sources(s)]
+
+    @api.get("/search", response_model=ArticleList)
+    def search(q: str = Query(..., min_length=1, max_length=200),
+               lang: str = Query("en", max_length=10),
+               limit: int = Query(30, ge=1, le=reader.MAX_LIMIT)) -> ArticleList:
+        check_lang(lang)
+        with ctx.db.session() as s:
+            items = reader.search(s, q, lang, limit)
+        return ArticleList(items=[_summary(i) for i in items], next=None)
+
+    @api.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        spec: dict[str, Any] = api.openapi()
+        rows = []
+        for path, ops in spec["paths"].items():
+            for method, op in ops.items():
+                params = ", ".join(p["name"] for p in op.get("parameters", []))
+                rows.append(f"<li><code>{method.upper()} /api/v1{escape(path)}</code> "
+                            f"({escape(params)}) — {escape(op.get('summary', ''))}</li>")
+        return HTMLResponse(
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Babelwire API"
+            "</title></head><body><h1>Babelwire API v1</h1><p>OpenAPI description: <a href="
+            "'/api/v1/openapi.json'>/api/v1/openapi.json</a></p><ul>" + "".join(rows)
+            + "</ul></body></html>")
+
+    return api
