@@ -1,0 +1,687 @@
+"""Apertium, the offline default engine.
+
+Each language pair gets one warm pipeline: the stage commands of its mode file, started once
+and chained with pipes, every stage in null-flush mode (`-z`). A batch is written as one record
+per segment, each deformatted (escaped, with an end marker superblank) and followed by a NUL;
+each stage flushes at every NUL, so every segment comes back as its own NUL-terminated record,
+in order, without restarting anything. Records are checked (the end marker must be there, the
+text must not be empty or cut short), so a crashed stage, a hung stage or a short output never
+turns into silent loss: the pipeline is restarted, the segment that failed is retried alone,
+and only a segment that fails on its own comes back as `Translated(None, error)`.
+
+A pair whose pipeline does not pass NULs through (a stage without null-flush) falls back to one
+pipeline run per batch (never per sentence), with the same end markers to split the output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from babelwire.translate import apertium_modes
+from babelwire.translate.apertium_modes import Mode, ModeError, StagePlan
+from babelwire.translate.base import EngineError, Health, Pair, Translated
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODES_DIR = Path("/usr/share/apertium/modes")
+
+_BATCH_UNITS = 1000  # segments per exchange (bounds memory, not correctness)
+_ONESHOT_UNITS = 200  # segments per process run in the fallback mode
+_GIVE_UP_AFTER = 10  # consecutive segments failing alone: the pipeline is broken, stop trying
+_STDERR_KEEP = 64 * 1024
+
+# --- deformatting / reformatting ---------------------------------------------------------
+
+_SPECIAL = re.compile(r"([\\^$\[\]{}/@<>])")
+# Whitespace other than single spaces, and '#', go into superblanks: '#' is also the mark
+# Apertium leaves on words it could not generate, and those marks are dropped.
+_TO_SUPERBLANK = re.compile(r"[^\S ]\s*|  +|#+")
+_URL = r"(?:(?:https?|ftp)://|www\.)[^\s<>\"]+"
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_PROTECT = re.compile(f"{_URL}|{_EMAIL}")
+_TRAILING = ".,;:!?'\")]}»\u201d\u2019"
+_KEEP = re.compile(r"<bwk:(\d+)>")
+_END = "<bw:{}>"
+_END_ANY = re.compile(rb"\[<bw:(\d+)>\]")
+_WORDISH = re.compile(r"\w")
+
+
+def _protected_spans(text: str) -> list[tuple[int, int]]:
+    """URLs and e-mail addresses, which some pairs take apart (eng-cat reorders their parts)."""
+    spans = []
+    for m in _PROTECT.finditer(text):
+        start, end = m.start(), m.end()
+        while end > start and text[end - 1] in _TRAILING:
+            if text[end - 1] == ")" and text[start:end].count("(") >= text[start:end].count(")"):
+                break
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+def _escape(text: str) -> str:
+    text = _SPECIAL.sub(r"\\\1", text.replace("\0", " "))
+    return _TO_SUPERBLANK.sub(lambda m: "[" + m.group() + "]", text)
+
+
+def encode(text: str, index: int) -> tuple[bytes, list[str]]:
+    """One segment as an Apertium stream record: escaped text, URLs and e-mail addresses as
+    superblank placeholders (returned, to restore), then an end-marker superblank."""
+    kept: list[str] = []
+    parts: list[str] = []
+    pos = 0
+    for start, end in _protected_spans(text):
+        parts.append(_escape(text[pos:start]))
+        parts.append(f"[<bwk:{len(kept)}>]")
+        kept.append(text[start:end])
+        pos = end
+    parts.append(_escape(text[pos:]))
+    parts.append("[" + _END.format(index) + "]")
+    return "".join(parts).encode("utf-8", errors="replace"), kept
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text, flags=re.S)
+
+
+# An escape, a superblank, or a '#' outside superblanks (a generation mark).
+_TOKEN = re.compile(r"\\(.)|\[((?:[^\]\\]|\\.)*)\]|#", re.S)
+
+
+def decode(record: bytes, index: int, kept: Sequence[str]) -> str | None:
+    """A record's plain text, or None when it is not whole: its end marker missing or not
+    the one expected, or a protected span lost or duplicated."""
+    if _END_ANY.findall(record) != [str(index).encode()]:
+        return None
+    used = [0] * len(kept)
+    end = _END.format(index)
+
+    def token(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return m.group(1)
+        content = m.group(2)
+        if content is None:
+            return ""
+        keep = _KEEP.fullmatch(content)
+        if keep and int(keep.group(1)) < len(kept):
+            used[int(keep.group(1))] += 1
+            return kept[int(keep.group(1))]
+        return "" if content == end else _unescape(content)
+
+    text = _TOKEN.sub(token, record.decode("utf-8", errors="replace"))
+    if any(u != 1 for u in used):
+        return None
+    return text
+
+
+def _with_edges(source: str, text: str) -> str:
+    """The translation with the source's leading and trailing whitespace."""
+    core = text.strip()
+    lead = source[:len(source) - len(source.lstrip())]
+    trail = source[len(source.rstrip()):]
+    return lead + core + trail
+
+
+def _suspicious(source: str, text: str) -> str | None:
+    """Why an output looks lost or cut short, or None. Apertium translates word by word, so a
+    real output is never empty and rarely under a third of the source's length."""
+    src, out = source.strip(), text.strip()
+    if not out and _WORDISH.search(src):
+        return "empty output"
+    if len(src) >= 40 and len(out) < len(src) / 3:
+        return f"output cut short ({len(out)} of {len(src)} characters)"
+    return None
+
+
+# --- processes ---------------------------------------------------------------------------
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["LC_ALL"] = "C.UTF-8"  # the stages need a UTF-8 locale (`apertium` forces one too)
+    return env
+
+
+def _signal_name(rc: int) -> str:
+    try:
+        return signal.Signals(-rc).name
+    except ValueError:
+        return f"signal {-rc}"
+
+
+class _Failure(Exception):
+    """A pipeline run that did not bring every record back."""
+
+
+@dataclass
+class _Exchange:
+    records: list[bytes]
+    error: str | None = None  # why records stop short of what was sent
+
+
+class _Pipeline:
+    """The stages of one plan, started and chained; our ends are non-blocking."""
+
+    def __init__(self, plan: StagePlan, label: str) -> None:
+        self.plan = plan
+        self.label = label
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.errs: list[IO[bytes]] = []
+        env = _child_env()
+        prev: IO[bytes] | None = None
+        try:
+            for i, cmd in enumerate(plan.commands):
+                err = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+                fcntl.fcntl(err.fileno(), fcntl.F_SETFL,
+                            fcntl.fcntl(err.fileno(), fcntl.F_GETFL) | os.O_APPEND)
+                self.errs.append(err)
+                try:
+                    proc = subprocess.Popen(cmd, stdin=prev if prev is not None
+                                            else subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=err, env=env)
+                except OSError as exc:
+                    raise _Failure(f"{plan.describe(i)} of {label} cannot start: {exc}") from exc
+                finally:
+                    if prev is not None:
+                        prev.close()
+                self.procs.append(proc)
+                prev = proc.stdout
+        except BaseException:
+            self.close()
+            raise
+        stdin, stdout = self.procs[0].stdin, self.procs[-1].stdout
+        assert stdin is not None and stdout is not None
+        self.stdin: IO[bytes] = stdin
+        self.stdout: IO[bytes] = stdout
+        os.set_blocking(stdin.fileno(), False)
+        os.set_blocking(stdout.fileno(), False)
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def alive(self) -> bool:
+        return bool(self.procs) and all(p.poll() is None for p in self.procs)
+
+    def exchange(self, payload: bytes, expect: int | None, timeout: float) -> _Exchange:
+        """Write `payload`, read NUL-terminated records until `expect` of them came back; with
+        `expect` None (one-shot mode) close stdin and read everything until end of file, as
+        one record. Fails on end of file, or when no record (one-shot: no byte) arrives for
+        `timeout` seconds."""
+        records: list[bytes] = []
+        buf = bytearray()
+        view = memoryview(payload)
+        pos = 0
+        wfd, rfd = self.stdin.fileno(), self.stdout.fileno()
+        sel = selectors.DefaultSelector()
+        if payload:
+            sel.register(wfd, selectors.EVENT_WRITE)
+        elif expect is None:
+            self.stdin.close()
+        sel.register(rfd, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        try:
+            while expect is None or len(records) < expect:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return _Exchange(records, f"no output for {timeout:g} s (a stage hangs)")
+                for key, _ in sel.select(left):
+                    if key.fd == wfd:
+                        try:
+                            pos += os.write(wfd, view[pos:pos + 65536])
+                        except BlockingIOError:
+                            continue
+                        except OSError:  # a stage died: read what is left, then end of file
+                            sel.unregister(wfd)
+                            continue
+                        if pos >= len(payload):
+                            sel.unregister(wfd)
+                            if expect is None:
+                                self.stdin.close()
+                        continue
+                    try:
+                        data = os.read(rfd, 65536)
+                    except BlockingIOError:
+                        continue
+                    if not data:
+                        if expect is None:
+                            return _Exchange([bytes(buf)])
+                        return _Exchange(records, "pipeline ended before all output came")
+                    if expect is None:
+                        buf += data
+                        deadline = time.monotonic() + timeout
+                        continue
+                    buf += data
+                    if b"\0" in data:
+                        *done, rest = bytes(buf).split(b"\0")
+                        records.extend(done)
+                        buf = bytearray(rest)
+                        deadline = time.monotonic() + timeout
+            if buf:
+                return _Exchange(records, "unexpected output after the last record")
+            return _Exchange(records)
+        finally:
+            sel.close()
+            self._trim_stderr()
+
+    def diagnose(self) -> str:
+        """Which stage died and how (call after a failed exchange, before close)."""
+        end = time.monotonic() + 0.5
+        while time.monotonic() < end and any(p.poll() is None for p in self.procs):
+            time.sleep(0.01)
+        findings = []
+        for i, proc in enumerate(self.procs):
+            rc = proc.poll()
+            if rc is None or rc == 0 or rc == -signal.SIGPIPE:
+                continue
+            how = _signal_name(rc) if rc < 0 else f"exit status {rc}"
+            tail = self._stderr_tail(i)
+            findings.append(f"{self.plan.describe(i)} crashed ({how})"
+                            + (f": {tail}" if tail else ""))
+        if findings:
+            return "; ".join(findings[:2])
+        if all(p.poll() is None for p in self.procs):
+            return "all stages still running"
+        return "a stage ended without an error status"
+
+    def _stderr_tail(self, i: int) -> str:
+        err = self.errs[i]
+        try:
+            err.seek(0, os.SEEK_END)
+            size = err.tell()
+            err.seek(max(0, size - 300))
+            return " ".join(err.read().decode("utf-8", "replace").split())
+        except (OSError, ValueError):
+            return ""
+
+    def _trim_stderr(self) -> None:
+        for err in self.errs:
+            try:
+                if os.fstat(err.fileno()).st_size > _STDERR_KEEP:
+                    err.truncate(0)
+            except (OSError, ValueError):
+                pass
+
+    def close(self) -> None:
+        for stream in (getattr(self, "stdin", None), getattr(self, "stdout", None)):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        for err in self.errs:
+            err.close()
+        self.procs, self.errs = [], []
+
+
+# --- per pair ----------------------------------------------------------------------------
+
+@dataclass
+class _PairState:
+    mode: Mode
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    plan: StagePlan | None = None
+    pipeline: _Pipeline | None = None
+    starts: int = 0
+    last_error: str = ""
+
+    def drop_pipeline(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.close()
+            self.pipeline = None
+
+
+@dataclass
+class _Unit:
+    text: str  # the segment
+    record: bytes  # encoded, without the index-specific end marker
+    kept: list[str]
+
+
+class _Resources:
+    """What the engine owns outside Python: pipelines and a directory of repaired models.
+    Kept apart from the engine so that a finalizer can release them."""
+
+    def __init__(self) -> None:
+        self.states: dict[Pair, _PairState] = {}
+        self.workdir: Path | None = None
+
+    def release(self) -> None:
+        for state in self.states.values():
+            state.drop_pipeline()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+
+def available(binary: str = "apertium", modes_dir: Path = DEFAULT_MODES_DIR) -> bool:
+    """The apertium binary is on PATH and at least one language pair is installed."""
+    return shutil.which(binary) is not None and bool(apertium_modes.discover(modes_dir))
+
+
+class ApertiumEngine:
+    """Babelwire's offline default engine (see the module docstring)."""
+
+    name = "apertium"
+    quality = 10
+
+    def __init__(self, *, modes_dir: Path = DEFAULT_MODES_DIR, timeout: float = 60.0,
+                 binary: str = "apertium") -> None:
+        self.modes_dir = Path(modes_dir)
+        self.timeout = timeout
+        self.binary = binary
+        self._modes = apertium_modes.discover(self.modes_dir)
+        self._res = _Resources()
+        self._res.states = {pair: _PairState(mode) for pair, mode in self._modes.items()}
+        self._version: str | None = None
+        self._closed = False
+        self._setup = threading.Lock()  # guards the shared work directory
+        self._finalizer = weakref.finalize(self, self._res.release)
+
+    # -- Engine --------------------------------------------------------------------------
+
+    def pairs(self) -> frozenset[Pair]:
+        return frozenset(self._modes)
+
+    def version(self) -> str:
+        if self._version is None:
+            self._version = self._read_version()
+        return self._version
+
+    def health(self) -> Health:
+        if shutil.which(self.binary) is None:
+            return Health(False, f"{self.binary} is not installed")
+        if not self._modes:
+            return Health(False, f"no Apertium modes in {self.modes_dir}")
+        names = ", ".join(f"{a}-{b}" for a, b in sorted(self._modes))
+        notes = [f"{a}-{b}: {s.last_error}" for (a, b), s in sorted(self._res.states.items())
+                 if s.last_error]
+        repaired = [n for s in self._res.states.values() if s.plan for n in s.plan.notes]
+        detail = f"{len(self._modes)} pairs ({names})"
+        if repaired:
+            detail += "; repaired: " + "; ".join(repaired)
+        if notes:
+            detail += "; recent failures: " + "; ".join(notes)
+        return Health(True, detail)
+
+    def translate(self, segments: Sequence[str], source: str, target: str
+                  ) -> list[Translated]:
+        if self._closed:
+            raise EngineError("the Apertium engine is closed")
+        state = self._res.states.get((source, target))
+        if state is None:
+            raise EngineError(f"Apertium has no mode for {source}->{target}")
+        results: list[Translated | None] = [None] * len(segments)
+        todo: list[int] = []
+        for i, seg in enumerate(segments):
+            if seg.strip():
+                todo.append(i)
+            else:
+                results[i] = Translated(seg)
+        with state.lock:
+            for start in range(0, len(todo), _BATCH_UNITS):
+                chunk = todo[start:start + _BATCH_UNITS]
+                for i, res in zip(chunk, self._translate_units(
+                        state, [segments[i] for i in chunk]), strict=True):
+                    results[i] = res
+        return [r if r is not None else Translated(None, "not translated") for r in results]
+
+    def close(self) -> None:
+        self._closed = True
+        self._finalizer()
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _read_version(self) -> str:
+        """"apertium 3.8.3; eng-spa 0.8.1; ..." from dpkg, else from `apertium -V`."""
+        data_pkgs = set()
+        for mode in self._modes.values():
+            try:
+                text = mode.path.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            data_pkgs.update(re.findall(r"/(apertium-[a-z]{2,3}-[a-z]{2,3})/", text))
+        versions: dict[str, str] = {}
+        if shutil.which("dpkg-query"):
+            try:
+                proc = subprocess.run(["dpkg-query", "-W", "-f=${Package}\t${Version}\n",
+                                       "apertium", *sorted(data_pkgs)],
+                                      capture_output=True, text=True, timeout=10)
+                for line in proc.stdout.splitlines():
+                    pkg, _, ver = line.partition("\t")
+                    if ver:
+                        versions[pkg] = re.split(r"[-+~]", ver.split(":")[-1])[0]
+            except (OSError, subprocess.SubprocessError):
+                pass
+        core = versions.pop("apertium", "")
+        if not core and shutil.which(self.binary):
+            try:
+                proc = subprocess.run([self.binary, "-V"], capture_output=True, text=True,
+                                      timeout=10)
+                core = proc.stdout.strip().split()[-1] if proc.stdout.strip() else ""
+            except (OSError, subprocess.SubprocessError):
+                pass
+        parts = [f"apertium {core or 'unknown'}"]
+        parts += [f"{pkg.removeprefix('apertium-')} {ver}" for pkg, ver in sorted(versions.items())]
+        return "; ".join(parts)
+
+    def live_pids(self) -> list[int]:
+        """Process ids of the running pipeline stages (for tests and diagnostics)."""
+        return [pid for s in self._res.states.values() if s.pipeline for pid in s.pipeline.pids]
+
+    def _plan(self, state: _PairState, *, null_flush: bool = True) -> StagePlan:
+        if state.plan is None or state.plan.null_flush != null_flush:
+            with self._setup:
+                if self._res.workdir is None:
+                    self._res.workdir = Path(tempfile.mkdtemp(prefix="babelwire-apertium-"))
+            try:
+                state.plan = apertium_modes.build_plan(state.mode, null_flush=null_flush,
+                                                       workdir=self._res.workdir)
+            except (ModeError, OSError) as exc:
+                raise _Failure(f"mode {state.mode.name} unusable: {exc}") from exc
+            for note in state.plan.notes:
+                log.info("apertium %s: %s", state.mode.name, note)
+        return state.plan
+
+    def _pipeline(self, state: _PairState) -> _Pipeline:
+        """The pair's warm pipeline, started (and probed) if needed. Raises _Failure when it
+        cannot start; switches the pair to one-shot mode when NULs do not come through."""
+        if state.pipeline is not None and state.pipeline.alive():
+            return state.pipeline
+        state.drop_pipeline()
+        if self._closed:
+            raise _Failure("the Apertium engine was closed")
+        plan = self._plan(state)
+        pipeline = _Pipeline(plan, state.mode.name)
+        state.starts += 1
+        probe, kept = encode("1", 0)
+        got = pipeline.exchange(probe + b"\0", 1, self.timeout)
+        if got.error is None and decode(got.records[0], 0, kept) is not None:
+            state.pipeline = pipeline
+            return pipeline
+        why = got.error or "garbled probe output"
+        alive = pipeline.alive()
+        detail = pipeline.diagnose()
+        pipeline.close()
+        if alive and got.error is not None and not got.records:
+            log.warning("apertium %s: no null-flush (%s); one process run per batch",
+                        state.mode.name, why)
+            self._plan(state, null_flush=False)
+            raise _OneShot
+        raise _Failure(f"{state.mode.name} pipeline does not start: {why}; {detail}")
+
+    def _translate_units(self, state: _PairState, texts: list[str]) -> list[Translated]:
+        units = []
+        for text in texts:
+            record, kept = encode(text, 0)
+            units.append(_Unit(text, record[:record.rindex(b"[<bw:")], kept))
+        try:
+            if state.plan is not None and not state.plan.null_flush:
+                return self._oneshot_all(state, units)
+            return self._warm(state, units)
+        except _Failure as exc:
+            state.last_error = str(exc)
+            log.warning("apertium %s: %s", state.mode.name, exc)
+            return [Translated(None, str(exc)) for _ in units]
+
+    def _warm(self, state: _PairState, units: list[_Unit]) -> list[Translated]:
+        """Translate through the warm pipeline: the whole batch in one exchange; after a
+        failure keep the records that came back whole, retry the first missing segment alone,
+        and go on with the rest."""
+        out: dict[int, Translated] = {}
+        pending = list(range(len(units)))
+        failed_alone = 0
+        while pending:
+            try:
+                pipeline = self._pipeline(state)
+            except _OneShot:
+                left = [units[i] for i in pending]
+                out.update(zip(pending, self._oneshot_all(state, left), strict=True))
+                break
+            except _Failure as exc:
+                state.last_error = str(exc)
+                log.warning("apertium %s: %s", state.mode.name, exc)
+                out.update((i, Translated(None, str(exc))) for i in pending)
+                break
+            got = pipeline.exchange(_payload([units[i] for i in pending]), len(pending),
+                                    self.timeout)
+            retry: list[tuple[int, str]] = []
+            for k, record in enumerate(got.records):
+                i = pending[k]
+                text = decode(record, k, units[i].kept)
+                why = "output record incomplete" if text is None else \
+                    _suspicious(units[i].text, text)
+                if why is None and text is not None:
+                    out[i] = Translated(_with_edges(units[i].text, text))
+                else:
+                    retry.append((i, why or "bad output"))
+            rest = pending[len(got.records):]
+            if got.error is not None or any(why == "output record incomplete" for _, why in retry):
+                reason = got.error or "output out of step"
+                detail = pipeline.diagnose() if got.error else ""
+                state.last_error = f"{reason}; {detail}" if detail else reason
+                log.warning("apertium %s: %s", state.mode.name, state.last_error)
+                state.drop_pipeline()
+                if rest:
+                    retry.append((rest[0], state.last_error))
+                    rest = rest[1:]
+            for i, why in retry:
+                result = self._alone(state, units[i], why)
+                out[i] = result
+                failed_alone = failed_alone + 1 if not result.ok else 0
+            if failed_alone >= _GIVE_UP_AFTER and rest:
+                msg = (f"not tried: the {state.mode.name} pipeline failed on "
+                       f"{failed_alone} segments in a row ({state.last_error})")
+                out.update((i, Translated(None, msg)) for i in rest)
+                break
+            pending = rest
+        return [out[i] for i in range(len(units))]
+
+    def _alone(self, state: _PairState, unit: _Unit, why: str) -> Translated:
+        """One segment on its own; its result is final."""
+        try:
+            pipeline = self._pipeline(state)
+        except _OneShot:
+            return self._oneshot_all(state, [unit])[0]
+        except _Failure as exc:
+            return Translated(None, f"{why}; then {exc}")
+        got = pipeline.exchange(_payload([unit]), 1, self.timeout)
+        if got.error is not None:
+            detail = pipeline.diagnose()
+            state.drop_pipeline()
+            return Translated(None, f"Apertium {state.mode.name} fails on this segment: "
+                                    f"{got.error}; {detail}")
+        text = decode(got.records[0], 0, unit.kept)
+        if text is None:
+            state.drop_pipeline()
+            return Translated(None, f"Apertium {state.mode.name}: incomplete output ({why})")
+        bad = _suspicious(unit.text, text)
+        if bad is not None:
+            return Translated(None, f"Apertium {state.mode.name}: {bad}")
+        return Translated(_with_edges(unit.text, text))
+
+    # -- one-shot fallback ---------------------------------------------------------------
+
+    def _oneshot_all(self, state: _PairState, units: list[_Unit]) -> list[Translated]:
+        results: list[Translated] = []
+        for start in range(0, len(units), _ONESHOT_UNITS):
+            results.extend(self._oneshot(state, units[start:start + _ONESHOT_UNITS]))
+        return results
+
+    def _oneshot(self, state: _PairState, units: list[_Unit]) -> list[Translated]:
+        """One process run for the batch, split by end markers; on any mismatch, halves."""
+        plan = self._plan(state, null_flush=False)
+        payload = b"".join(u.record + b"[" + _END.format(k).encode() + b"]"
+                           for k, u in enumerate(units))
+        pipeline = _Pipeline(plan, state.mode.name)
+        state.starts += 1
+        try:
+            got = pipeline.exchange(payload, None, self.timeout)
+            detail = pipeline.diagnose() if got.error else ""
+        finally:
+            pipeline.close()
+        texts = None if got.error else _split_oneshot(got.records[0].replace(b"\0", b""),
+                                                      units)
+        if texts is not None:
+            bad = [_suspicious(u.text, t) for u, t in zip(units, texts, strict=True)]
+            if len(units) == 1 or not any(bad):
+                return [Translated(None, f"Apertium {state.mode.name}: {b}") if b
+                        else Translated(_with_edges(u.text, t))
+                        for u, t, b in zip(units, texts, bad, strict=True)]
+        if len(units) == 1:
+            why = f"{got.error}; {detail}" if got.error else "incomplete output"
+            return [Translated(None, f"Apertium {state.mode.name} fails on this segment: "
+                                     f"{why}")]
+        half = len(units) // 2
+        return self._oneshot(state, units[:half]) + self._oneshot(state, units[half:])
+
+
+class _OneShot(Exception):
+    """The pair's pipeline cannot null-flush: use one process run per batch."""
+
+
+def _payload(units: Sequence[_Unit]) -> bytes:
+    return b"".join(u.record + b"[" + _END.format(k).encode() + b"]\0"
+                    for k, u in enumerate(units))
+
+
+def _split_oneshot(output: bytes, units: Sequence[_Unit]) -> list[str] | None:
+    """A one-shot run's output cut at the end markers, or None unless every marker is there,
+    once, in order."""
+    marks = list(_END_ANY.finditer(output))
+    if [int(m.group(1)) for m in marks] != list(range(len(units))):
+        return None
+    texts = []
+    start = 0
+    for k, (m, unit) in enumerate(zip(marks, units, strict=True)):
+        text = decode(output[start:m.end()], k, unit.kept)
+        if text is None:
+            return None
+        texts.append(text)
+        start = m.end()
+    return texts
