@@ -63,7 +63,7 @@ def test_pivot_pair_loses_nothing(pair: tuple[str, str],
                                                      sources)
     ours = mt_eval.score(pair, "babelwire", sources, out, refs, secs, flagged=flagged)
     print(f"{pair} via {path}: chrF {ours.chrf:.1f}, lost {ours.lost}")
-    assert len(path.split("→")) == 3
+    assert len(path.split("→")) >= 3  # through at least one pivot language
     assert ours.lost == 0
     assert ours.chrf > 30  # a real translation, not the source text echoed
 
