@@ -136,7 +136,8 @@ def test_translated_article_page(site: dict[str, Any]) -> None:
                               re.S).group(1))  # type: ignore[union-attr]
     assert ld["@type"] == "NewsArticle" and ld["isBasedOn"] == art.url
     similar = re.search(r'data-testid="similar-news".*?</ol>', html, re.S)
-    assert similar is not None and 'data-testid="similar-item"' in similar.group(0)
+    assert similar is not None and similar.group(0).count('data-testid="similar-item"') >= 5
+
     # the original and the side-by-side views
     original = get(site, page.url.path + "?view=original").text
     assert 'data-testid="article-body" lang="es"' in original
@@ -267,3 +268,30 @@ def test_every_ui_language_renders(site: dict[str, Any], tmp_path: Path) -> None
             assert r.status_code == 200, url
             assert f'<html lang="{lang}"' in r.text
         assert follow(site, f"/{lang}/a/{art.id}").status_code == 200
+
+
+def test_similar_news_finds_the_same_story_in_other_languages(site: dict[str, Any],
+                                                              newsroom: Any) -> None:
+    from babelwire.ingest.dedup import canonicalize_url
+
+    demo = newsroom.articles()
+    ids = {}
+    with site["ctx"].db.session() as s:
+        for a in demo:
+            row = s.scalar(select(Article.id).where(Article.url == canonicalize_url(a.url),
+                                                    Article.status == READY))
+            if row is not None:
+                ids[row] = a
+    found = total = 0
+    for aid, item in ids.items():
+        if not item.story:
+            continue
+        same = {i for i, other in ids.items() if other.story == item.story and i != aid}
+        if not same:
+            continue
+        got = [i["id"] for i in get(site, f"/api/v1/articles/{aid}/similar?lang=en&limit=5")
+               .json()["items"]]
+        total += len(same)
+        found += len(same & set(got))
+    print(f"same-story coverage among the top 5 similar items: {found}/{total}")
+    assert total and found / total >= 0.6

@@ -59,9 +59,10 @@ def similar_articles(session: Session, article_id: int, lang: str, limit: int = 
         if not words:
             continue
         overlap = len(mine & words)
-        if overlap < 2:
-            continue
-        score = overlap / (len(mine | words) ** 0.5)
+        # Like a nearest-neighbour query, every candidate gets a score: shared words
+        # first, and among articles sharing none, the nearest in time (rows are newest
+        # first) fill the list up to `limit`.
+        score = overlap / (len(mine | words) ** 0.5) if overlap else -len(scored) * 1e-6
         scored.append((score, aid, source_id, country))
     scored.sort(key=lambda x: -x[0])
     return by_ids(session, _diversify(scored, art.source_id, art.country, limit), lang)
@@ -72,8 +73,13 @@ def _diversify(scored: Sequence[tuple[float, int, str | None, str | None]],
     """Best first, but at most two per source, other sources and countries favoured."""
     chosen: list[int] = []
     per_source: dict[str | None, int] = {}
-    ranked = sorted(scored, key=lambda x: -(x[0] * (1.25 if x[2] != source_id else 1.0)
-                                            * (1.15 if x[3] != country else 1.0)))
+    def rank(x: tuple[float, int, str | None, str | None]) -> float:
+        score, _aid, src, ctry = x
+        if score <= 0:
+            return score
+        return score * (1.25 if src != source_id else 1.0) * (1.15 if ctry != country else 1.0)
+
+    ranked = sorted(scored, key=lambda x: -rank(x))
     for _score, aid, src, _country in ranked:
         if per_source.get(src, 0) >= 2:
             continue
