@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 SYSTEM_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-fr-es apertium-es-pt \
 	apertium-rus-ukr apertium-apy
 
-.PHONY: run test demo setup lint typecheck check bench clean
+# Only for the test suite: a browser for the website's end-to-end tests, wrk for benchmarks.
+TEST_SYSTEM_PACKAGES := chromium wrk
+
+.PHONY: run test demo setup test-deps lint typecheck check bench clean
 
 setup: $(VENV)/.installed $(VENV)/.system-deps
 
@@ -18,6 +21,15 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.system-deps: Makefile scripts/system-deps.sh
 	@scripts/system-deps.sh $(SYSTEM_PACKAGES)
+	@mkdir -p $(VENV) && touch $@
+
+test-deps: $(VENV)/.test-deps
+
+# axe-core (accessibility checks) comes from the npm registry, pinned in the lock file.
+$(VENV)/.test-deps: scripts/system-deps.sh tests/browser/package.json tests/browser/package-lock.json
+	@scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
+	@command -v npm >/dev/null 2>&1 || scripts/system-deps.sh npm
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 	@mkdir -p $(VENV) && touch $@
 
 run: setup
@@ -34,7 +46,7 @@ typecheck: setup
 
 check: lint typecheck
 
-test: setup check
+test: setup test-deps check
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: setup
