@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from babelwire.catalog.loader import catalog_from_specs
 from sqlalchemy import select
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from babelwire.catalog.loader import catalog_from_specs
 from babelwire.context import Context
 from babelwire.ingest.warc import WarcError, export_warc, import_warc
 from babelwire.store.models import READY, Article

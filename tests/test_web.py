@@ -129,7 +129,7 @@ def test_translated_article_page(site: dict[str, Any]) -> None:
     assert page.status_code == 200
     assert 'data-testid="article-body" lang="en"' in html
     notice = re.search(r'data-testid="mt-notice".*?</div>', html, re.S)
-    assert notice and "Machine-translated from Spanish by apertium" in notice.group(0)
+    assert notice and "Machine-translated from Spanish by Apertium." in notice.group(0)
     assert f'data-testid="original-link" href="{art.url}"' in html
     assert 'rel="canonical"' in html and 'hreflang="uk"' in html
     ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html,

@@ -11,7 +11,8 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime
+from babel.dates import format_date
+from babel.dates import format_time as babel_format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -96,8 +97,10 @@ def country_name(code: str | None, lang: str) -> str:
 def format_time(dt: datetime | None, lang: str) -> str:
     if dt is None:
         return ""
-    return format_datetime(dt.astimezone(UTC), "medium", tzinfo=UTC, locale=_locale(lang)) \
-        + " UTC"
+    dt = dt.astimezone(UTC)
+    loc = _locale(lang)
+    return (f"{format_date(dt, 'medium', locale=loc)}, "
+            f"{babel_format_time(dt, 'short', tzinfo=UTC, locale=loc)} UTC")
 
 
 def text_direction(lang: str | None) -> str:

@@ -115,7 +115,9 @@ class Pages:
         if view is None:
             return self.not_found(request, lang)
         slug = slugify(view.item.title) or "article"
-        return RedirectResponse(f"/{lang}/a/{aid}-{slug}", status_code=301)
+        mode = request.query_params.get("view")
+        suffix = f"?view={mode}" if mode in ("original", "bilingual") else ""
+        return RedirectResponse(f"/{lang}/a/{aid}-{slug}{suffix}", status_code=301)
 
     async def article(self, request: Request) -> Response:
         lang = self._lang(request)
@@ -170,14 +172,17 @@ class Pages:
         ld_json = json.dumps({k: v for k, v in ld.items() if v is not None},
                              ensure_ascii=False).replace("</", "<\\/")
         common = self._common(request, lang, art.country)
+        engine_label = ", ".join(dict.fromkeys(
+            e.split()[0].capitalize() for e in (tr.engines if tr is not None else []) if e))
         return self.r.page(
             request, "article.html", lang, view=view, art=art, src=src, tr=tr, state=state,
+            engine_label=engine_label,
             mode=mode, blocks=pairs, title=title, policy=policy, similar=similar,
             note_engine=note_engine, ld_json=ld_json, slug=slug,
             original_host=urlsplit(art.url).hostname or art.url, **common)
 
     def _missing_engine_hint(self, source: str, target: str) -> str:
-        return f"argos {source}→{target}"
+        return f"Argos Translate {source}→{target}"
 
     async def search(self, request: Request) -> Response:
         lang = self._lang(request)
