@@ -17,19 +17,9 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-Pair = tuple[str, str]
+from babelwire.translate import langcodes
 
-# Apertium's codes (ISO 639-3, or 639-1 in older pairs) to BCP 47 primary subtags.
-LANGUAGES: dict[str, str] = {
-    "eng": "en", "spa": "es", "cat": "ca", "fra": "fr", "fre": "fr", "por": "pt",
-    "rus": "ru", "ukr": "uk", "deu": "de", "ger": "de", "ita": "it", "pol": "pl",
-    "glg": "gl", "oci": "oc", "eus": "eu", "nld": "nl", "ron": "ro", "bel": "be",
-    "bul": "bg", "ces": "cs", "slk": "sk", "slv": "sl", "hbs": "sh", "swe": "sv",
-    "dan": "da", "nob": "nb", "nno": "nn", "isl": "is", "arg": "an", "ast": "ast",
-    "epo": "eo", "mlt": "mt", "ara": "ar", "kaz": "kk", "tat": "tt", "tur": "tr",
-    "en": "en", "es": "es", "ca": "ca", "fr": "fr", "pt": "pt", "ru": "ru",
-    "uk": "uk", "de": "de", "it": "it", "pl": "pl", "gl": "gl", "oc": "oc", "eu": "eu",
-}
+Pair = tuple[str, str]
 
 # A mode file name: "eng-spa", "es-pt", with an optional variant "eng-cat_valencia", "es-pt_BR".
 _MODE_NAME = re.compile(r"^([a-z]{2,3})-([a-z]{2,3})(?:_([A-Za-z0-9_]+))?$")
@@ -78,7 +68,8 @@ class StagePlan:
 
 
 def to_bcp47(code: str) -> str | None:
-    return LANGUAGES.get(code)
+    """Apertium's codes (ISO 639-3, or 639-1 in older pairs) as BCP 47 primary subtags."""
+    return langcodes.to_bcp47(code)
 
 
 def parse_mode_name(name: str) -> tuple[str, str, str] | None:

@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 
 from babelwire.translate.base import EngineError, Health, Pair, Translated
+from babelwire.translate.langcodes import to_bcp47
 
 __all__ = ["ApyEngine", "apertium_code_to_bcp47"]
 
@@ -44,36 +45,9 @@ log = logging.getLogger(__name__)
 SEPARATOR = "\n\n"
 PAIRS_TTL = 300.0
 
-# ISO 639-3 (and the 639-2/B forms some pairs use) -> ISO 639-1, for the languages Apertium
-# has pairs for. A 3-letter code missing here has no 2-letter form and is already BCP 47.
-_ISO3_TO_1 = {
-    "afr": "af", "amh": "am", "ara": "ar", "arg": "an", "aze": "az", "bak": "ba",
-    "bel": "be", "ben": "bn", "bos": "bs", "bre": "br", "bul": "bg", "cat": "ca",
-    "ces": "cs", "cze": "cs", "chv": "cv", "cos": "co", "cym": "cy", "wel": "cy",
-    "dan": "da", "deu": "de", "ger": "de", "ell": "el", "gre": "el", "eng": "en",
-    "epo": "eo", "est": "et", "eus": "eu", "baq": "eu", "fao": "fo", "fas": "fa",
-    "per": "fa", "fin": "fi", "fra": "fr", "fre": "fr", "fry": "fy", "gla": "gd",
-    "gle": "ga", "glg": "gl", "grn": "gn", "guj": "gu", "hat": "ht", "heb": "he",
-    "hin": "hi", "hrv": "hr", "hun": "hu", "hye": "hy", "arm": "hy", "ibo": "ig",
-    "ind": "id", "isl": "is", "ice": "is", "ita": "it", "jpn": "ja", "kat": "ka",
-    "geo": "ka", "kaz": "kk", "khm": "km", "kir": "ky", "kor": "ko", "kur": "ku",
-    "lat": "la", "lav": "lv", "lit": "lt", "ltz": "lb", "mal": "ml", "mar": "mr",
-    "mkd": "mk", "mac": "mk", "mlt": "mt", "mon": "mn", "msa": "ms", "may": "ms",
-    "nld": "nl", "dut": "nl", "nno": "nn", "nob": "nb", "nor": "no", "oci": "oc",
-    "pan": "pa", "pol": "pl", "por": "pt", "pus": "ps", "que": "qu", "roh": "rm",
-    "ron": "ro", "rum": "ro", "rus": "ru", "san": "sa", "sme": "se", "slk": "sk",
-    "slo": "sk", "slv": "sl", "snd": "sd", "som": "so", "spa": "es", "sqi": "sq",
-    "alb": "sq", "srd": "sc", "srp": "sr", "swa": "sw", "swe": "sv", "tam": "ta",
-    "tat": "tt", "tel": "te", "tgk": "tg", "tgl": "tl", "tha": "th", "tur": "tr",
-    "uig": "ug", "ukr": "uk", "urd": "ur", "uzb": "uz", "vie": "vi", "xho": "xh",
-    "yid": "yi", "yor": "yo", "zho": "zh", "chi": "zh", "zul": "zu",
-}
-
-
 def apertium_code_to_bcp47(code: str) -> str:
     """"eng" -> "en", "fr" -> "fr", "cat_valencia" -> "ca", "ast" -> "ast"."""
-    base = code.split("_", 1)[0].lower()
-    return _ISO3_TO_1.get(base, base)
+    return to_bcp47(code)
 
 
 @dataclass(frozen=True)
