@@ -108,6 +108,8 @@ SETTINGS: tuple[Setting, ...] = (
     # web
     Setting("host", str, "127.0.0.1", "Address the web server binds."),
     Setting("port", int, 8470, "Port the web server listens on."),
+    Setting("page_cache_seconds", float, 20.0, "Seconds a rendered page (and its similar "
+            "news) is served from memory before it is rendered again; 0 turns caching off."),
     Setting("reader_languages", _list, ("en", "de", "es", "fr", "pt", "ru", "uk", "ca", "it", "pl"),
             "Languages the site is offered in."),
 )
@@ -151,6 +153,7 @@ class Settings:
     translate_eager_languages: tuple[str, ...]
     host: str
     port: int
+    page_cache_seconds: float
     reader_languages: tuple[str, ...]
     extra: Mapping[str, str] = field(default_factory=dict)
 

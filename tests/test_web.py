@@ -295,3 +295,21 @@ def test_similar_news_finds_the_same_story_in_other_languages(site: dict[str, An
         found += len(same & set(got))
     print(f"same-story coverage among the top 5 similar items: {found}/{total}")
     assert total and found / total >= 0.6
+
+
+def test_rendered_pages_are_cached_for_a_while(site: dict[str, Any]) -> None:
+    from babelwire.web.app import create_app as make_app
+
+    ctx = site["ctx"]
+    cached_app = make_app(Context(settings=ctx.settings.with_(page_cache_seconds=60),
+                                  db=ctx.db, catalog=ctx.catalog))
+    cached = {"ctx": ctx, "app": cached_app}
+    art = article_in(site, "dnipro-chas")
+    first = follow(cached, f"/en/a/{art.id}")
+    with ctx.db.session() as s:
+        s.execute(update(Article).where(Article.id == art.id)
+                  .values(title="Changed after the page was cached"))
+    again = get(cached, first.url.path)
+    assert again.text == first.text  # served from memory
+    fresh = follow(site, f"/en/a/{art.id}")  # an app without the cache renders anew
+    assert "Changed after the page was cached" in fresh.text

@@ -41,27 +41,34 @@ def similar_articles(session: Session, article_id: int, lang: str, limit: int = 
         mine = _words(art.title, art.description)
     if not mine:
         return []
-    rows = session.execute(
+    base = (
         select(Article.id, Article.title, Article.description, Article.language,
-               Article.source_id, Article.country, Translation.title, Translation.description)
+               Article.source_id, Article.country, Translation.title, Translation.description,
+               Article.published_at)
         .join(Source, Article.source_id == Source.id, isouter=True)
         .join(Translation, and_(Translation.article_id == Article.id,
                                 Translation.language == lang), isouter=True)
         .where(Article.status == READY, Article.id != article_id,
-               or_(Article.source_id.is_(None), Source.opt_out.is_(False)),
-               Article.published_at >= art.published_at - WINDOW,
-               Article.published_at <= art.published_at + WINDOW)
-        .order_by(Article.published_at.desc()).limit(CANDIDATES)).all()
+               or_(Article.source_id.is_(None), Source.opt_out.is_(False))))
+    # the candidates nearest in time on both sides, within the window
+    t = art.published_at
+    before = session.execute(
+        base.where(Article.published_at <= t, Article.published_at >= t - WINDOW)
+        .order_by(Article.published_at.desc()).limit(CANDIDATES // 2)).all()
+    after = session.execute(
+        base.where(Article.published_at > t, Article.published_at <= t + WINDOW)
+        .order_by(Article.published_at).limit(CANDIDATES // 2)).all()
+    rows = sorted([*before, *after], key=lambda r: abs(((r[8] or t) - t).total_seconds()))
     scored: list[tuple[float, int, str | None, str | None]] = []
-    for aid, title, desc, language, source_id, country, tr_title, tr_desc in rows:
+    for aid, title, desc, language, source_id, country, tr_title, tr_desc, _t in rows:
         words = _words(tr_title, tr_desc) if (tr_title or tr_desc) else (
             _words(title, desc) if language == lang or language == art.language else set())
         if not words:
             continue
         overlap = len(mine & words)
         # Like a nearest-neighbour query, every candidate gets a score: shared words
-        # first, and among articles sharing none, the nearest in time (rows are newest
-        # first) fill the list up to `limit`.
+        # first, and among articles sharing none, the nearest in time (rows are sorted by
+        # distance in time) fill the list up to `limit`.
         score = overlap / (len(mine | words) ** 0.5) if overlap else -len(scored) * 1e-6
         scored.append((score, aid, source_id, country))
     scored.sort(key=lambda x: -x[0])

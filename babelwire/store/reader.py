@@ -140,15 +140,21 @@ def get_article(session: Session, article_id: int, lang: str) -> ArticleView | N
     return ArticleView(_item(art, src, tr), art, src, blocks, tr)
 
 
-def countries_with_sources(session: Session) -> list[tuple[str, int]]:
-    """(country, number of visible articles) for countries with a publisher."""
-    counts = dict(session.execute(
-        select(Article.country, func.count()).join(Source, Article.source_id == Source.id)
-        .where(*_visible(), Article.country.is_not(None)).group_by(Article.country)).all())
+def source_countries(session: Session) -> list[str]:
+    """Countries with a publisher that has not opted out (the country selector): read from
+    the few source rows, never by counting articles."""
     codes = session.scalars(select(Source.country).where(Source.opt_out.is_(False),
                                                          Source.country.is_not(None))
                             .distinct())
-    return sorted(((c, counts.get(c, 0)) for c in codes if c), key=lambda x: x[0])
+    return sorted(c for c in codes if c)
+
+
+def country_article_counts(session: Session) -> list[tuple[str, int]]:
+    """(country, visible articles) for every source country: a full count, for the API."""
+    counts = dict(session.execute(
+        select(Article.country, func.count()).join(Source, Article.source_id == Source.id)
+        .where(*_visible(), Article.country.is_not(None)).group_by(Article.country)).all())
+    return [(c, counts.get(c, 0)) for c in source_countries(session)]
 
 
 def sources(session: Session, country: str | None = None) -> list[Source]:

@@ -178,7 +178,7 @@ def create_api(ctx: Context, languages: tuple[str, ...]) -> FastAPI:
     @api.get("/countries", response_model=list[CountryOut])
     def countries() -> list[CountryOut]:
         with ctx.db.session() as s:
-            return [CountryOut(code=c, articles=n) for c, n in reader.countries_with_sources(s)]
+            return [CountryOut(code=c, articles=n) for c, n in reader.country_article_counts(s)]
 
     @api.get("/search", response_model=ArticleList)
     def search(q: str = Query(..., min_length=1, max_length=200),

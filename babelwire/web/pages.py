@@ -14,6 +14,7 @@ from babelwire.context import Context
 from babelwire.similar.lexical import similar_articles
 from babelwire.store import reader
 from babelwire.translate.articles import article_source
+from babelwire.web.cache import TTLCache
 from babelwire.web.ondemand import OnDemand
 from babelwire.web.render import Renderer, slugify
 
@@ -28,6 +29,9 @@ class Pages:
         self.r = renderer
         self.languages = renderer.languages
         self.ondemand = ondemand
+        seconds = ctx.settings.page_cache_seconds
+        self.pages: TTLCache[Response] = TTLCache(seconds)
+        self.similar: TTLCache[list[reader.Item]] = TTLCache(max(seconds, 0) * 15)
 
     # ------------------------------------------------------------------ helpers
 
@@ -38,9 +42,8 @@ class Pages:
     def _common(self, request: Request, lang: str, country: str | None = None
                 ) -> dict[str, Any]:
         with self.ctx.db.session() as s:
-            countries = reader.countries_with_sources(s)
-        return {"countries": countries, "country": country,
-                "remembered_country": request.cookies.get("country")}
+            countries = reader.source_countries(s)
+        return {"countries": countries, "country": country}
 
     def not_found(self, request: Request, lang: str | None = None) -> Response:
         lang = lang or self._preferred(request)
@@ -60,27 +63,41 @@ class Pages:
         return RedirectResponse(f"/{lang}/", status_code=302,
                                 headers={"Vary": "Cookie, Accept-Language"})
 
+    def _cached(self, request: Request) -> Response | None:
+        return self.pages.get((request.url.path, request.url.query))
+
+    def _keep(self, request: Request, response: Response) -> Response:
+        if response.status_code == 200:
+            self.pages.put((request.url.path, request.url.query), response)
+        return response
+
     async def front(self, request: Request) -> Response:
         lang = self._lang(request)
         if lang is None:
             return self.not_found(request)
+        cached = self._cached(request)
+        if cached is not None:
+            return cached
         common = self._common(request, lang)
         with self.ctx.db.session() as s:
             latest, _ = reader.list_articles(s, lang=lang, limit=12)
             sections = []
-            for code, count in common["countries"]:
-                if count:
-                    items, _ = reader.list_articles(s, lang=lang, country=code,
-                                                    limit=FRONT_PER_COUNTRY)
+            for code in common["countries"]:
+                items, _ = reader.list_articles(s, lang=lang, country=code,
+                                                limit=FRONT_PER_COUNTRY)
+                if items:
                     sections.append((code, items))
-        return self.r.page(request, "front.html", lang, latest=latest, sections=sections,
-                           **common)
+        return self._keep(request, self.r.page(request, "front.html", lang, latest=latest,
+                                               sections=sections, **common))
 
     async def listing(self, request: Request) -> Response:
         """/{lang}/all and /{lang}/{country}/ (with filters and keyset pagination)."""
         lang = self._lang(request)
         if lang is None:
             return self.not_found(request)
+        cached = self._cached(request)
+        if cached is not None:
+            return cached
         country = request.path_params.get("country")
         if country is not None:
             country = country.upper()
@@ -92,18 +109,18 @@ class Pages:
         original = (params.get("original") or "")[:10] or None
         cursor = reader.Cursor.decode(params.get("cursor"))
         common = self._common(request, lang, country)
-        if country and country not in {c for c, _ in common["countries"]}:
+        if country and country not in common["countries"]:
             return self.not_found(request, lang)
         with self.ctx.db.session() as s:
             items, nxt = reader.list_articles(s, lang=lang, country=filt_country,
                                               source=source, original_language=original,
                                               cursor=cursor, limit=30)
             srcs = reader.sources(s, filt_country)
-        return self.r.page(request, "listing.html", lang, items=items,
-                           next_cursor=nxt.encode() if nxt else None, sources=srcs,
-                           filters={"country": filt_country, "source": source,
-                                    "original": original},
-                           page_country=country, **common)
+        return self._keep(request, self.r.page(
+            request, "listing.html", lang, items=items,
+            next_cursor=nxt.encode() if nxt else None, sources=srcs,
+            filters={"country": filt_country, "source": source, "original": original},
+            page_country=country, **common))
 
     async def article_redirect(self, request: Request) -> Response:
         lang = self._lang(request)
@@ -123,6 +140,9 @@ class Pages:
         lang = self._lang(request)
         if lang is None:
             return self.not_found(request)
+        cached = self._cached(request)
+        if cached is not None:
+            return cached
         aid = request.path_params["id"]
         mode = request.query_params.get("view", "translated")
         if mode not in ("translated", "original", "bilingual"):
@@ -131,7 +151,8 @@ class Pages:
             view = reader.get_article(s, aid, lang)
             if view is None:
                 return self.not_found(request, lang)
-            similar = similar_articles(s, aid, lang)
+            similar = self.similar.get_or_compute(
+                (aid, lang), lambda: similar_articles(s, aid, lang))
         art, src, tr = view.article, view.source, view.translation
         slug = slugify(view.item.title) or "article"
         if request.path_params.get("slug") != slug:
@@ -172,14 +193,16 @@ class Pages:
         ld_json = json.dumps({k: v for k, v in ld.items() if v is not None},
                              ensure_ascii=False).replace("</", "<\\/")
         common = self._common(request, lang, art.country)
+        keep = state != "in_progress"  # a transient state is never cached
         engine_label = ", ".join(dict.fromkeys(
             e.split()[0].capitalize() for e in (tr.engines if tr is not None else []) if e))
-        return self.r.page(
+        page = self.r.page(
             request, "article.html", lang, view=view, art=art, src=src, tr=tr, state=state,
             engine_label=engine_label,
             mode=mode, blocks=pairs, title=title, policy=policy, similar=similar,
             note_engine=note_engine, ld_json=ld_json, slug=slug,
             original_host=urlsplit(art.url).hostname or art.url, **common)
+        return self._keep(request, page) if keep else page
 
     def _missing_engine_hint(self, source: str, target: str) -> str:
         return f"Argos Translate {source}→{target}"

@@ -80,7 +80,7 @@ class Syndication:
         if lang not in self.languages or kind not in ("atom", "rss") or len(country) != 2:
             return Response("not found", status_code=404, media_type="text/plain")
         with self.ctx.db.session() as s:
-            if country not in {c for c, _ in reader.countries_with_sources(s)}:
+            if country not in reader.source_countries(s):
                 return Response("not found", status_code=404, media_type="text/plain")
             items, _ = reader.list_articles(s, lang=lang, country=country, limit=FEED_ITEMS)
         base = str(request.base_url).rstrip("/")

@@ -31,6 +31,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "workers": 4,
         "extract_processes": 1,  # in-process; the crash test's child uses the pool
         "translate": False,  # tests of translation turn it on
+        "page_cache_seconds": 0.0,  # tests see every change at once; test_web_cache tests it
     }
     values.update(overrides)
     return Settings.load(env={}, **values)

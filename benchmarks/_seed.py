@@ -1,0 +1,405 @@
+"""Fast bulk seeding of a store with N synthetic but realistic READY articles, for load tests.
+
+50 publishers in 20 countries writing in 8 languages; articles published over 60 days, each
+about one of N/8 "stories" (several outlets cover one event, so similar news has something
+to find), with 6-12 blocks of text. English is the pivot of the generator: every sentence is
+made in English from a vocabulary, and the other languages are word-for-word pseudo-words
+(Latin or Cyrillic, per language), so an article's English "translation" is exact. Most
+non-English articles get a full English `Translation` whose source hash matches the article,
+so the reader sees the translated state, as after a real ingest.
+
+Rows go in with SQLAlchemy Core executemany, 10,000 articles per transaction; a database is
+built once per (N, schema revision, generator version) and cached under /tmp.
+
+Usage: python benchmarks/_seed.py N   (prints the path of the cached database)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import re
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from babelwire.catalog.model import SourceSpec  # noqa: E402
+
+CACHE_DIR = Path("/tmp/babelwire-bench/web")
+GENERATOR_VERSION = 1  # bump when the generated data changes
+SEED = 20261127
+ANCHOR = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # the newest article; fixed: cacheable
+SPAN = timedelta(days=60)
+CHUNK = 10_000  # articles per transaction
+TRANSLATED_SHARE = 0.9  # of non-English articles, with a full English translation
+ENGINES = ["apertium 3.8"]
+
+# 20 countries, 8 languages
+COUNTRIES: tuple[tuple[str, str, str], ...] = (
+    ("DE", "de", "Deutsche"), ("ES", "es", "Diario"), ("FR", "fr", "Parisien"),
+    ("RU", "ru", "Moscow"), ("UA", "uk", "Kyiv"), ("IT", "it", "Romano"),
+    ("BR", "pt", "Carioca"), ("US", "en", "American"), ("MX", "es", "Mexicano"),
+    ("GB", "en", "British"), ("AT", "de", "Wiener"), ("CH", "de", "Zürcher"),
+    ("AR", "es", "Porteño"), ("BE", "fr", "Bruxellois"), ("PT", "pt", "Lisboeta"),
+    ("KZ", "ru", "Steppe"), ("IE", "en", "Irish"), ("AU", "en", "Australian"),
+    ("IN", "en", "Indian"), ("CA", "en", "Canadian"),
+)
+MASTHEADS = ("Herald", "Times", "Courier", "Post", "Gazette", "Tribune", "Observer",
+             "Chronicle", "Monitor", "Ledger")
+N_SOURCES = 50
+
+# --------------------------------------------------------------------------- vocabulary
+
+
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
+SUBJECTS = _split("""election inflation budget strike drought flood wildfire earthquake
+vaccine outbreak
+summit treaty tariff pension reform protest referendum merger bankruptcy scandal trial verdict
+ceasefire blockade sanctions embargo harvest heatwave storm hurricane pipeline refinery railway
+airport bridge tunnel stadium museum festival tournament championship transfer coalition
+parliament cabinet ministry senate court constitution census migration border asylum housing
+rents mortgage wages unemployment exports imports currency bonds stocks deficit taxes subsidy
+electricity nuclear solar wind coal gas oil battery semiconductor satellite rocket telescope
+hospital nurses doctors teachers students university school exam curriculum police prison
+corruption fraud cyberattack outage shortage recall ferry port fishing forest glacier river
+vineyard cathedral monument archive library theatre orchestra film novel""")
+PLACES = _split("""Berlin Vienna Zurich Madrid Mexico Buenos Paris Brussels Lisbon Rio Moscow Astana
+Kyiv Rome Washington London Dublin Sydney Delhi Toronto Hamburg Munich Seville Lyon Porto
+Kharkiv Milan Naples Chicago Manchester Cork Melbourne Mumbai Vancouver Geneva Salzburg Valencia
+Marseille Antwerp Recife Novosibirsk Almaty Odesa Turin Boston Glasgow Perth Chennai Montreal
+Bavaria Catalonia Patagonia Brittany Flanders Algarve Siberia Crimea Sicily Texas Scotland
+Queensland Kerala Quebec Tyrol Andalusia Provence Galicia Ural Donbas Tuscany California""")
+ACTORS = _split("""government ministers lawmakers regulators unions farmers investors voters judges
+prosecutors mayors governors activists researchers scientists engineers economists officials
+diplomats generals pilots workers residents fishermen shopkeepers banks insurers airlines
+carmakers retailers tenants landlords exporters miners""")
+VERBS = _split("""approve reject delay announce confirm deny extend cut raise freeze suspend resume
+criticise defend investigate warn promise demand block unveil launch expand reduce review
+challenge welcome protest""")
+ADJECTIVES = _split("""new major controversial long-awaited sudden record surprise costly fragile
+historic disputed emergency regional national cross-border temporary permanent
+unprecedented modest sweeping limited renewed delayed secret public official""")
+NOUNS = _split("""plan deal law bill report study survey decision proposal measure policy agreement
+package programme investigation inquiry ruling vote talks negotiations project contract fund
+loan grant rate price figure forecast estimate warning statement interview meeting visit
+hearing session debate campaign crisis recovery growth decline rise fall shift""")
+FILLER = _split("""after before during amid despite while since until over under across against
+within without between among following ahead following""")
+ADVERBS = _split("""sharply slowly quietly openly again finally partly largely nearly widely
+already still""")
+FIRST_NAMES = _split("""Anna Ivan Maria Jan Olga Pierre Sofia Luca Elena Diego Laura Marco Chloe
+Tomas Nina Pablo Clara Oleh Irina Paulo""")
+LAST_NAMES = _split("""Müller Petrova García Dubois Rossi Silva Kowalski Novak Schmidt Ivanova
+Martin Santos Ferrari Kovalenko Smith Murphy Brown Wilson Shevchenko Costa""")
+
+# Per-language syllables for the pseudo-words the originals are written in.
+SYLLABLES: dict[str, tuple[str, ...]] = {
+    "de": ("ber", "sch", "ung", "ein", "gen", "ach", "lich", "keit", "stra", "wer", "zei",
+           "hof", "mann", "ver", "tor", "ste"),
+    "es": ("ción", "cas", "mer", "pla", "ero", "ada", "ran", "dos", "lia", "ños", "que",
+           "sal", "tor", "ven", "iza", "mente"),
+    "fr": ("eau", "ette", "ion", "oir", "que", "mai", "tre", "ble", "ant", "rou", "cha",
+           "lie", "pré", "sse", "ais", "ment"),
+    "pt": ("ção", "ões", "nho", "lha", "ar", "ei", "ida", "ado", "pro", "tão", "mos", "ver",
+           "são", "res", "ica", "mente"),
+    "it": ("zio", "ne", "etti", "gli", "ano", "cchi", "ore", "ella", "ssi", "ria", "pro",
+           "lia", "tto", "ran", "ini", "mente"),
+    "ru": ("ска", "ова", "ние", "ель", "про", "зда", "тор", "вет", "ность", "ский", "ого",
+           "ми", "ра", "ство", "лю", "ный"),
+    "uk": ("ськ", "ння", "ій", "ів", "при", "зна", "роб", "ще", "ість", "ка", "ого", "їх",
+           "єв", "ра", "ний", "ці"),
+}
+_WORD = re.compile(r"[A-Za-zÀ-ÿ'-]+")
+
+
+def source_specs() -> list[SourceSpec]:
+    """The 50 publishers, spread over the 20 countries (first ten countries get three)."""
+    specs = []
+    for i in range(N_SOURCES):
+        code, lang, adjective = COUNTRIES[i % len(COUNTRIES)]
+        masthead = MASTHEADS[(i // len(COUNTRIES) + i) % len(MASTHEADS)]
+        slug = f"{code.lower()}-{masthead.lower()}-{i}"
+        specs.append(SourceSpec(id=slug, name=f"The {adjective} {masthead}",
+                                homepage=f"https://{slug}.example/", country=code,
+                                languages=(lang,)))
+    return specs
+
+
+class Lexicon:
+    """English -> pseudo-language, word for word, deterministic."""
+
+    def __init__(self) -> None:
+        self._maps: dict[str, dict[str, str]] = {lang: {} for lang in SYLLABLES}
+
+    def word(self, word: str, lang: str) -> str:
+        table = self._maps[lang]
+        low = word.lower()
+        out = table.get(low)
+        if out is None:
+            rng = random.Random(f"{lang}:{low}")
+            syl = SYLLABLES[lang]
+            out = "".join(rng.choice(syl) for _ in range(1 + min(2, len(low) // 4)))
+            table[low] = out
+        return out.capitalize() if word[:1].isupper() else out
+
+    def translate(self, text: str, lang: str) -> str:
+        """`text` (English) in the pseudo-language `lang`."""
+        if lang == "en":
+            return text
+        return _WORD.sub(lambda m: self.word(m.group(), lang), text)
+
+
+def _sentence(rng: random.Random, subject: str | None = None, place: str | None = None) -> str:
+    subject = subject or rng.choice(SUBJECTS)
+    place = place or rng.choice(PLACES)
+    a, n, v = rng.choice(ADJECTIVES), rng.choice(NOUNS), rng.choice(VERBS)
+    form = rng.randrange(6)
+    if form == 0:
+        s = (f"The {a} {n} on the {subject} in {place} was expected to {v} the "
+             f"{rng.choice(NOUNS)} {rng.choice(FILLER)} the {rng.choice(NOUNS)}")
+    elif form == 1:
+        s = (f"{rng.choice(ACTORS).capitalize()} said they would {v} the {subject} "
+             f"{rng.choice(NOUNS)} {rng.choice(ADVERBS)}, {rng.choice(FILLER)} a "
+             f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} in {place}")
+    elif form == 2:
+        s = (f"According to a {a} {n}, the {subject} could {v} {rng.choice(ADJECTIVES)} "
+             f"{rng.choice(NOUNS)} for {rng.choice(ACTORS)} across {place}")
+    elif form == 3:
+        s = (f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}, who follows the {subject} "
+             f"for the {rng.choice(ACTORS)}, called the {n} {a} and urged them to {v} it")
+    elif form == 4:
+        s = (f"In {place}, {rng.choice(ACTORS)} {rng.choice(VERBS)} the {a} {n} "
+             f"{rng.choice(FILLER)} {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} about the "
+             f"{subject}")
+    else:
+        s = (f"{rng.randint(2, 98)} per cent of {rng.choice(ACTORS)} in {place} expect the "
+             f"{subject} {n} to {v} {rng.choice(ADVERBS)} this year")
+    return s + "."
+
+
+@dataclass(frozen=True)
+class Story:
+    subject: str
+    place: str
+    actor: str
+    center: datetime
+
+
+@dataclass(frozen=True)
+class SeedInfo:
+    path: Path
+    articles: int
+    translated: int
+    sources: int
+    seconds: float  # 0.0 when the cached database was reused
+
+
+def _title(rng: random.Random, st: Story) -> str:
+    form = rng.randrange(5)
+    a, n, v = rng.choice(ADJECTIVES), rng.choice(NOUNS), rng.choice(VERBS)
+    if form == 0:
+        t = f"{st.actor.capitalize()} {v} {a} {st.subject} {n} in {st.place}"
+    elif form == 1:
+        t = f"{st.place}: {a} {st.subject} {n} as {st.actor} {v} {rng.choice(NOUNS)}"
+    elif form == 2:
+        t = f"Why the {st.subject} in {st.place} {rng.choice(ADVERBS)} worries {st.actor}"
+    elif form == 3:
+        t = f"{st.subject.capitalize()} {n}: {st.actor} in {st.place} {v} {a} {rng.choice(NOUNS)}"
+    else:
+        t = (f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} on the {st.subject} in "
+             f"{st.place} and the {a} {n}")
+    return t
+
+
+def _stories(rng: random.Random, n: int) -> list[Story]:
+    return [Story(rng.choice(SUBJECTS), rng.choice(PLACES), rng.choice(ACTORS),
+                  ANCHOR - SPAN * rng.random()) for _ in range(max(20, n // 8))]
+
+
+def _source_hash(title: str, description: str, blocks: list[str]) -> str:
+    # The same digest as babelwire.translate.articles.source_hash (full_text policy: all
+    # blocks); imported lazily in seed() and checked against this one once.
+    h = hashlib.sha256()
+    for part in (title, description, *blocks):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+def _generate(n: int) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]],
+                                        dict[str, Any] | None]]:
+    """(article row, block rows, translation row or None), in id order (oldest first)."""
+    rng = random.Random(SEED)
+    lex = Lexicon()
+    specs = source_specs()
+    weights = [1.0 / (1 + i % 7) for i in range(len(specs))]  # a few big outlets
+    stories = _stories(rng, n)
+    # a pool of English sentences with their pseudo-language versions: blocks are made of
+    # 2-4 random ones (cheap, and still never the same block twice in practice)
+    pool = [_sentence(rng) for _ in range(6000)]
+    pool_tr = {lang: [lex.translate(s, lang) for s in pool] for lang in SYLLABLES}
+    metas = []
+    for _ in range(n):
+        st = rng.choice(stories)
+        published = st.center + timedelta(hours=rng.gauss(0, 30))
+        if not ANCHOR - SPAN <= published <= ANCHOR:
+            published = st.center
+        metas.append((published, st))
+    metas.sort(key=lambda m: m[0])
+    for aid, (published, st) in enumerate(metas, start=1):
+        spec = rng.choices(specs, weights)[0]
+        lang = spec.languages[0]
+        en_title = _title(rng, st)
+        en_desc = _sentence(rng, st.subject, st.place)
+        kinds = ["paragraph"] * rng.randint(6, 12)
+        if len(kinds) > 7 and rng.random() < 0.5:
+            kinds[len(kinds) // 2] = "heading"
+        if rng.random() < 0.3:
+            kinds[-2] = "quote"
+        picks = [rng.sample(range(len(pool)), 1 if k == "heading" else rng.randint(2, 4))
+                 for k in kinds]
+        en_blocks = [(" ".join(pool[i] for i in p)).rstrip(".") if k == "heading"
+                     else " ".join(pool[i] for i in p) for k, p in zip(kinds, picks, strict=True)]
+        if lang == "en":
+            title, desc, blocks = en_title, en_desc, en_blocks
+        else:
+            title, desc = lex.translate(en_title, lang), lex.translate(en_desc, lang)
+            blocks = [(" ".join(pool_tr[lang][i] for i in p)).rstrip(".") if k == "heading"
+                      else " ".join(pool_tr[lang][i] for i in p)
+                      for k, p in zip(kinds, picks, strict=True)]
+        slug = re.sub(r"[^a-z0-9]+", "-", en_title.lower()).strip("-")[:60]
+        host = spec.homepage.split("/")[2]
+        path = f"{published:%Y/%m/%d}/{slug}-{aid}"
+        words = sum(len(b.split()) for b in blocks)
+        body = "\n".join(blocks)
+        authors = ([f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+                    for _ in range(rng.choice((0, 1, 1, 2)))])
+        discovered = published + timedelta(minutes=rng.randint(2, 90))
+        article = {
+            "id": aid, "url": f"https://{host}/{path}", "url_key": f"{host}/{path}",
+            "status": "ready", "source_id": spec.id, "country": spec.country, "feed_id": None,
+            "discovered_at": discovered, "fetched_at": discovered + timedelta(seconds=20),
+            "attempts": 1, "feed_title": title, "feed_summary": desc,
+            "feed_published": published, "feed_language": lang, "title": title,
+            "authors": authors, "published_at": published, "updated_at": None,
+            "image": (f"https://{host}/img/{aid}.jpg" if rng.random() < 0.7 else None),
+            "description": desc, "site_name": spec.name, "language": lang,
+            "language_confidence": round(rng.uniform(0.9, 1.0), 3), "language_hints": [lang],
+            "word_count": words, "content_hash": hashlib.sha256(body.encode()).hexdigest(),
+            "simhash": rng.getrandbits(63) - (1 << 62), "duplicate_of": None,
+            "story_id": None, "error_reason": None, "error_message": None,
+        }
+        block_rows = [{"article_id": aid, "position": i, "type": k, "text": t}
+                      for i, (k, t) in enumerate(zip(kinds, blocks, strict=True))]
+        translation = None
+        if lang != "en" and rng.random() < TRANSLATED_SHARE:
+            translation = {
+                "article_id": aid, "language": "en", "source_language": lang, "scope": "full",
+                "title": en_title, "description": en_desc,
+                "blocks": [{"text": t, "flagged": False, "type": k}
+                           for k, t in zip(kinds, en_blocks, strict=True)],
+                "source_hash": _source_hash(title, desc, blocks), "engines": ENGINES,
+                "path": [lang, "en"], "segments": 2 + len(blocks), "flagged": 0,
+                "memory_hits": 0, "created_at": discovered + timedelta(seconds=40),
+                "duration_ms": 50 + 12 * words // 10,
+            }
+        yield article, block_rows, translation
+
+
+def seed(path: Path, n: int) -> SeedInfo:
+    """Create a fresh store at `path` holding `n` READY articles (replaces any file there)."""
+    from sqlalchemy import insert
+
+    from babelwire.store import queries
+    from babelwire.store.database import Database
+    from babelwire.store.models import Article, Block, Translation
+    from babelwire.translate.articles import source_hash
+
+    assert source_hash("a", "b", ["c"]) == _source_hash("a", "b", ["c"]), "hash drifted"
+    t0 = time.perf_counter()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    db = Database(f"sqlite:///{path}")
+    specs = source_specs()
+    with db.session() as s:
+        queries.sync_sources(s, specs)
+    translated = 0
+    arts: list[dict[str, Any]] = []
+    blocks: list[dict[str, Any]] = []
+    trs: list[dict[str, Any]] = []
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA synchronous=OFF")
+        conn.exec_driver_sql("PRAGMA cache_size=-262144")
+        conn.commit()  # end the autobegun transaction: each chunk has its own
+
+        def flush() -> None:
+            with conn.begin():
+                conn.execute(insert(Article), arts)
+                conn.execute(insert(Block), blocks)
+                if trs:
+                    conn.execute(insert(Translation), trs)
+            arts.clear()
+            blocks.clear()
+            trs.clear()
+
+        for art, block_rows, tr in _generate(n):
+            arts.append(art)
+            blocks.extend(block_rows)
+            if tr is not None:
+                trs.append(tr)
+                translated += 1
+            if len(arts) >= CHUNK:
+                flush()
+        if arts:
+            flush()
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.commit()
+    db.dispose()
+    return SeedInfo(path, n, translated, len(specs), time.perf_counter() - t0)
+
+
+def cached_db(n: int, cache_dir: Path = CACHE_DIR) -> SeedInfo:
+    """A store with `n` articles, seeded once and cached under `cache_dir` (keyed by N, the
+    schema's migration head and the generator's version)."""
+    from sqlalchemy import create_engine, func, select
+
+    from babelwire.store.database import head_revision
+    from babelwire.store.models import Translation
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / f"articles-{n}-rev{head_revision()}-v{GENERATOR_VERSION}.db"
+    if path.exists():
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            translated = conn.scalar(select(func.count()).select_from(Translation)) or 0
+        engine.dispose()
+        return SeedInfo(path, n, translated, N_SOURCES, 0.0)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    info = seed(tmp, n)
+    os.replace(tmp, path)
+    return SeedInfo(path, n, info.translated, info.sources, info.seconds)
+
+
+def main() -> int:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    info = cached_db(n)
+    how = f"seeded in {info.seconds:.1f} s" if info.seconds else "cached"
+    print(f"{info.path}: {info.articles} articles, {info.translated} English translations, "
+          f"{info.sources} sources ({how}; {info.path.stat().st_size / 1e6:.0f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
