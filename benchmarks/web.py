@@ -70,7 +70,11 @@ def build_babelwire(db_path: str) -> tuple[Starlette, Context]:
     from babelwire.web.app import create_app
 
     settings = Settings.load(env={}, data_dir=tempfile.gettempdir(),
-                             database_url=f"sqlite:///{db_path}", engines=(), translate=False)
+                             database_url=f"sqlite:///{db_path}", engines=(), translate=False,
+                             # the default page cache; BABELWIRE_PAGE_CACHE_SECONDS=0 measures
+                             # every request rendered anew
+                             page_cache_seconds=float(os.environ.get(
+                                 "BABELWIRE_PAGE_CACHE_SECONDS", "20")))
     ctx = Context.open(settings, catalog=catalog_from_specs(_seed.source_specs()),
                        sync_catalog=False)
     return create_app(ctx), ctx
@@ -385,7 +389,7 @@ def profile_page(db: Path, path: str, *, requests: int = 30, top: int = 14) -> s
     repeat = max(3, requests // 3)
     with ctx.db.session() as s:
         calls["reader.countries_with_sources (header, every page)"] = (
-            lambda: reader.countries_with_sources(s))
+            lambda: reader.source_countries(s))
         if m:
             aid = int(m.group(2))
             calls["reader.get_article"] = lambda: reader.get_article(s, aid, LANG)
