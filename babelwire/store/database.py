@@ -75,9 +75,8 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    from babelwire.store.database import alembic_config as _cfg
-
-    head = ScriptDirectory.from_config(_cfg(create_engine("sqlite://"))).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://"))
+                                       ).get_current_head()
     assert head is not None
     return head
 
