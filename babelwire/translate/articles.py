@@ -69,6 +69,39 @@ def article_source(article: Article, blocks: list[Block], policy: str,
     return chosen, source_hash(article.title, article.description, [b.text for b in chosen])
 
 
+@dataclass(frozen=True)
+class AlignedBlock:
+    """A block the reader may see (the publisher's policy applied), beside its translation:
+    `text` is the translated text when there is a full translation, else the original."""
+
+    type: str
+    original: str
+    text: str
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    blocks: list[AlignedBlock]
+    translated: bool  # a full translation supplied `text`
+    current: bool  # that translation was made from the article's present text
+
+
+def aligned_text(article: Article, blocks: list[Block], policy: str,
+                 translation: Translation | None) -> ArticleText:
+    """The shown blocks of an article paired with a full translation, if there is one."""
+    chosen, digest = article_source(article, blocks, policy, "full")
+    full = translation is not None and translation.scope == "full"
+    done = translation.blocks if full and translation is not None else []
+    out = []
+    for i, block in enumerate(chosen):
+        tb = done[i] if i < len(done) else None
+        out.append(AlignedBlock(block.type, block.text, str(tb["text"]) if tb else block.text,
+                                bool(tb and tb.get("flagged"))))
+    current = full and translation is not None and translation.source_hash == digest
+    return ArticleText(out, full, current)
+
+
 def translate_article(ctx: Context, article_id: int, language: str, *,
                       scope: str = "full") -> ArticleTranslation:
     """Translate one article into `language` (idempotent: an up-to-date translation of the

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from babelwire.context import Context
 from babelwire.similar.lexical import similar_articles
 from babelwire.store import reader
-from babelwire.translate.articles import article_source
+from babelwire.translate.articles import aligned_text
 
 
 class ArticleSummary(BaseModel):
@@ -135,18 +135,13 @@ def create_api(ctx: Context, languages: tuple[str, ...]) -> FastAPI:
             raise HTTPException(404, "no such article")
         art, tr = view.article, view.translation
         policy = view.source.policy if view.source else "full_text"
-        shown, digest = article_source(art, view.blocks, policy, "full")
-        full = tr is not None and tr.scope == "full"
-        tblocks = tr.blocks if full and tr is not None else []
-        blocks = []
-        for i, b in enumerate(shown):
-            tb = tblocks[i] if i < len(tblocks) else None
-            blocks.append(BlockOut(type=b.type, text=str(tb["text"]) if tb else b.text,
-                                   original=b.text, flagged=bool(tb and tb.get("flagged"))))
+        text = aligned_text(art, view.blocks, policy, tr)
+        blocks = [BlockOut(type=b.type, text=b.text, original=b.original, flagged=b.flagged)
+                  for b in text.blocks]
         translation = None
         if tr is not None:
             translation = TranslationOut(language=tr.language, scope=tr.scope,
-                                         current=tr.source_hash == digest or tr.scope != "full",
+                                         current=text.current or tr.scope != "full",
                                          engines=tr.engines, path=tr.path,
                                          created=tr.created_at, flagged_segments=tr.flagged,
                                          source_hash=tr.source_hash)

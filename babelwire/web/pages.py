@@ -13,7 +13,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from babelwire.context import Context
 from babelwire.similar.lexical import similar_articles
 from babelwire.store import reader
-from babelwire.translate.articles import article_source
+from babelwire.translate.articles import AlignedBlock, aligned_text
 from babelwire.web.cache import TTLCache
 from babelwire.web.ondemand import OnDemand
 from babelwire.web.render import Renderer, slugify
@@ -159,12 +159,11 @@ class Pages:
             return RedirectResponse(f"/{lang}/a/{aid}-{slug}" + (
                 f"?view={mode}" if mode != "translated" else ""), status_code=301)
         policy = src.policy if src else "full_text"
-        shown_blocks, digest = article_source(art, view.blocks, policy, "full")
+        text = aligned_text(art, view.blocks, policy, tr)
         state = "original"  # same language: nothing to translate
         note_engine = None
         if art.language and art.language != lang:
-            full = tr is not None and tr.scope == "full" and tr.source_hash == digest
-            if full:
+            if text.current:
                 state = "translated"
             elif self.ctx.translator.has_route(art.language, lang):
                 state = "in_progress"
@@ -172,13 +171,10 @@ class Pages:
             else:
                 state = "no_route"
                 note_engine = self._missing_engine_hint(art.language, lang)
-        pairs = []
-        translated_blocks = tr.blocks if state == "translated" and tr is not None else []
-        for i, block in enumerate(shown_blocks):
-            tb = translated_blocks[i] if i < len(translated_blocks) else None
-            pairs.append({"type": block.type, "original": block.text,
-                          "text": tb["text"] if tb else block.text,
-                          "flagged": bool(tb and tb.get("flagged"))})
+        # only a current translation is shown as the article's text
+        pairs = [b if state == "translated" else AlignedBlock(b.type, b.original, b.original,
+                                                              False)
+                 for b in text.blocks]
         title = view.item.title if state == "translated" or view.item.translated else art.title
         ld = {
             "@context": "https://schema.org", "@type": "NewsArticle",
