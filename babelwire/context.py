@@ -15,6 +15,7 @@ from babelwire.store.database import Database
 if TYPE_CHECKING:
     from babelwire.catalog.loader import Catalog
     from babelwire.ingest.fetch import Fetcher
+    from babelwire.similar.vectors import VectorSpace
     from babelwire.translate.translator import Translator
 
 
@@ -27,6 +28,7 @@ class Context:
     _fetcher: Fetcher | None = None
     _translator: Translator | None = None
     _pool: ProcessPoolExecutor | None = None
+    _vectors: VectorSpace | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, catalog: Catalog | None = None,
@@ -80,6 +82,15 @@ class Context:
             self._translator = Translator(router, TranslationMemory(self.db))
         return self._translator
 
+    @property
+    def vectors(self) -> VectorSpace:
+        """The embedding model and this process's vector index (loaded on first use)."""
+        if self._vectors is None:
+            from babelwire.similar.vectors import VectorSpace
+
+            self._vectors = VectorSpace(self.db, self.settings)
+        return self._vectors
+
     async def aclose(self) -> None:
         if self._fetcher is not None:
             await self._fetcher.aclose()
@@ -89,6 +100,9 @@ class Context:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        if self._vectors is not None:
+            self._vectors.close()
+            self._vectors = None
         if self._translator is not None:
             for engine in self._translator.router.engines:
                 engine.close()

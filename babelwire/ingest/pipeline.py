@@ -19,12 +19,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
 from babelwire.context import Context
 from babelwire.ingest import dedup
 from babelwire.ingest.feeds import FeedError, ParsedFeed, parse_feed
 from babelwire.ingest.fetch import FetchError, FetchResult
 from babelwire.ingest.prepare import PageInput, Prepared, prepare_page, utcnow
 from babelwire.ingest.schedule import next_poll_interval
+from babelwire.similar import cluster
 from babelwire.store import queries
 from babelwire.store.models import DUPLICATE, FAILED, PENDING, READY, SKIPPED, Article, Source
 
@@ -56,6 +60,9 @@ class IngestResult:
     reason: str | None = None
     duplicate_of: int | None = None
     unchanged: bool = False  # the article was already finished: nothing was done
+    # earlier articles of the source whose text lost a block just learned as boilerplate:
+    # their translations were dropped; they need translating and embedding again
+    recleaned: tuple[int, ...] = ()
 
 
 def _host(url: str) -> str:
@@ -309,6 +316,7 @@ def store_prepared(ctx: Context, article_id: int, page: PageInput, prepared: Pre
             dup_id, reason = original
             art.status, art.duplicate_of, art.error_reason = DUPLICATE, dup_id, reason
             art.error_message = None
+            cluster.join_original_story(s, art)  # a wire copy counts in its story
             return IngestResult(article_id, DUPLICATE, reason, dup_id)
 
         queries.replace_blocks(s, article_id, [(b.type, b.text) for b in extracted.blocks])
@@ -318,12 +326,62 @@ def store_prepared(ctx: Context, article_id: int, page: PageInput, prepared: Pre
         return IngestResult(article_id, READY)
 
 
-def _find_original(ctx: Context, s: object, art: Article, fingerprint: int,
-                   paragraphs: dict[int, int]) -> tuple[int, str] | None:
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
+# --------------------------------------------------------------------------- stories
 
-    assert isinstance(s, Session)
+
+@dataclass(frozen=True)
+class IndexResult:
+    article_id: int
+    status: str  # indexed | unchanged | not_ready | unavailable
+    story_id: int | None = None
+    detail: str | None = None
+
+
+async def index_article(ctx: Context, article_id: int, *, redo: bool = False) -> IndexResult:
+    """Embed a READY article's text (title, lead, body within the word budget), store its
+    vector and place it in a story. Idempotent; `redo` embeds again (its text changed) but
+    keeps its story."""
+    from babelwire.similar.embed import article_text
+    from babelwire.similar.vectors import EmbeddingsUnavailable, to_bytes
+    from babelwire.store.models import ArticleVector, Block
+    from babelwire.translate.articles import text_blocks
+
+    space = ctx.vectors
+    try:
+        model = space.model
+    except EmbeddingsUnavailable as exc:
+        return IndexResult(article_id, "unavailable", detail=str(exc))
+    with ctx.db.session() as s:
+        art = s.get(Article, article_id)
+        if art is None or art.status != READY:
+            return IndexResult(article_id, "not_ready")
+        have = s.scalar(select(ArticleVector).where(ArticleVector.article_id == article_id))
+        if have is not None and have.model == model and not redo and art.story_id is not None:
+            return IndexResult(article_id, "unchanged", art.story_id)
+        blocks = text_blocks(list(s.scalars(select(Block).where(
+            Block.article_id == article_id).order_by(Block.position))))
+        text = article_text(art.title, [b.text for b in blocks],
+                            budget_words=ctx.settings.embed_words)
+    vector = (await asyncio.to_thread(space.embed, [text]))[0]
+    now = utcnow()
+    with ctx.db.session() as s:
+        art = s.get(Article, article_id)
+        if art is None or art.status != READY:
+            return IndexResult(article_id, "not_ready")
+        assert art.published_at is not None
+        s.execute(delete(ArticleVector).where(ArticleVector.article_id == article_id))
+        s.add(ArticleVector(article_id=article_id, model=model, vector=to_bytes(vector),
+                            published_at=art.published_at, created_at=now))
+        story = cluster.assign_story(
+            s, space, art, vector, window=timedelta(days=ctx.settings.story_window_days),
+            threshold=ctx.settings.story_similarity, now=now)
+        story_id, published = story.id, art.published_at.timestamp()
+    space.add_local(article_id, vector, published)
+    return IndexResult(article_id, "indexed", story_id)
+
+
+def _find_original(ctx: Context, s: Session, art: Article, fingerprint: int,
+                   paragraphs: dict[int, int]) -> tuple[int, str] | None:
     same_url = s.scalar(select(Article.id).where(
         Article.url == art.url, Article.id != art.id, Article.status == READY).limit(1))
     if same_url is not None:

@@ -17,7 +17,7 @@ from babelwire.ingest import pipeline
 from babelwire.store.models import READY
 
 Job = tuple[str, int]
-JOBS = ("refresh_feed", "ingest", "translate")
+JOBS = ("refresh_feed", "ingest", "index", "reindex", "translate")
 
 
 @dataclass
@@ -26,6 +26,7 @@ class RunStats:
     articles: Counter[str] = field(default_factory=Counter)  # ready / duplicate / ...
     reasons: Counter[str] = field(default_factory=Counter)  # "skipped:not_an_article", ...
     translations: Counter[str] = field(default_factory=Counter)  # done / no_route / ...
+    indexed: Counter[str] = field(default_factory=Counter)  # indexed / unavailable / ...
     discovered: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -38,16 +39,18 @@ Progress = Callable[[RunStats], None]
 
 
 class InProcessRunner:
-    """Runs refresh_feed and ingest jobs with at most `concurrency` at once. A feed's new
-    articles are queued as ingest jobs as soon as the feed is read."""
+    """Runs jobs with at most `concurrency` at once. A feed's new articles are queued as
+    ingest jobs as soon as the feed is read; a stored article is queued for indexing
+    (embedding and its story) and, when translating, for translation."""
 
     def __init__(self, ctx: Context, concurrency: int, *, progress: Progress | None = None,
-                 follow: bool = True, translate: bool = False) -> None:
+                 follow: bool = True, translate: bool = False, index: bool = True) -> None:
         self.ctx = ctx
         self.concurrency = max(1, concurrency)
         self.progress = progress
         self.follow = follow  # queue ingest jobs for a feed's new articles
         self.translate = translate  # queue a translate job for each newly stored article
+        self.index = index  # queue an index job (embedding, story) for each stored article
         self.stats = RunStats()
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
 
@@ -72,8 +75,19 @@ class InProcessRunner:
             self.stats.articles[res.status] += 1
             if res.reason:
                 self.stats.reasons[f"{res.status}:{res.reason}"] += 1
-            if self.translate and res.status == READY and not res.unchanged:
-                self.submit("translate", ident)
+            if res.status == READY and not res.unchanged:
+                if self.index:
+                    self.submit("index", ident)
+                if self.translate:
+                    self.submit("translate", ident)
+            for other in res.recleaned:  # their text lost a newly learned notice
+                if self.index:
+                    self.submit("reindex", other)
+                if self.translate:
+                    self.submit("translate", other)
+        elif name in ("index", "reindex"):  # reindex: embed again, the text changed
+            ir = await pipeline.index_article(self.ctx, ident, redo=name == "reindex")
+            self.stats.indexed[ir.status] += 1
         else:
             from babelwire.translate.articles import translate_new_article
 

@@ -24,6 +24,7 @@ from babelwire.store.models import READY, Article, Block, Source, Translation
 from babelwire.translate.translator import NoRoute
 
 SCOPES = ("headline", "full")
+NOTICE = "notice"  # Block.role of a publisher's recurring block (ingest/boilerplate.py)
 EXCERPT_WORDS = 80  # an `excerpt` publisher's lead: the first blocks up to about this many
 
 
@@ -57,9 +58,22 @@ def lead_blocks(blocks: list[Block], words: int = EXCERPT_WORDS) -> list[Block]:
     return out
 
 
+def text_blocks(blocks: list[Block]) -> list[Block]:
+    """The article's own text: its blocks less the publisher's notices (appeals, newsletter
+    boxes, bios learned as the source's boilerplate), which are never translated."""
+    return [b for b in blocks if b.role != NOTICE]
+
+
+def notice_blocks(blocks: list[Block]) -> list[Block]:
+    """The publisher's notices of an article, for the "From the publisher" box."""
+    return [b for b in blocks if b.role == NOTICE]
+
+
 def article_source(article: Article, blocks: list[Block], policy: str,
                    scope: str) -> tuple[list[Block], str]:
-    """The blocks a translation of `scope` covers, and the hash of that source text."""
+    """The blocks a translation of `scope` covers, and the hash of that source text. When a
+    block becomes known as a notice the hash changes, so the translation is stale."""
+    blocks = text_blocks(blocks)
     if scope == "headline":
         chosen: list[Block] = []
     elif policy == "excerpt":

@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from babelwire.context import Context
-from babelwire.similar.lexical import similar_articles
-from babelwire.store import reader
-from babelwire.translate.articles import aligned_text
+from babelwire.similar.news import similar_news
+from babelwire.store import reader, stories
+from babelwire.translate.articles import aligned_text, notice_blocks
 
 
 class ArticleSummary(BaseModel):
@@ -69,6 +69,30 @@ class ArticleDetail(BaseModel):
     authors: list[str]
     story_id: int | None
     translation: TranslationOut | None
+    notices: list[str]  # the publisher's own recurring blocks (appeals, ...): not article text
+
+
+class StoryOut(BaseModel):
+    id: int
+    headline: ArticleSummary
+    articles: int  # articles and wire copies
+    sources: int
+    countries: int
+    languages: int
+    first_published: datetime | None
+    last_published: datetime | None
+
+
+class CountryGroup(BaseModel):
+    country: str | None
+    articles: list[ArticleSummary]
+
+
+class StoryCoverageOut(StoryOut):
+    by_country: list[CountryGroup]
+    also_published_by: dict[int, list[str]]  # article id -> publishers of its wire copies
+    country_counts: dict[str, int]
+    language_counts: dict[str, int]
 
 
 class SourceOut(BaseModel):
@@ -90,6 +114,12 @@ def _summary(it: reader.Item) -> ArticleSummary:
                           title_language=it.title_language, translated=it.translated,
                           source=it.source_id, source_name=it.source_name,
                           country=it.country, published=it.published, story_id=it.story_id)
+
+
+def _story(st: stories.StorySummary) -> dict[str, Any]:
+    return {"id": st.id, "headline": _summary(st.lead), "articles": st.articles,
+            "sources": st.sources, "countries": st.countries, "languages": st.languages,
+            "first_published": st.first_published, "last_published": st.last_published}
 
 
 def create_api(ctx: Context, languages: tuple[str, ...]) -> FastAPI:
@@ -151,17 +181,46 @@ def create_api(ctx: Context, languages: tuple[str, ...]) -> FastAPI:
                              source=it.source_id, source_name=it.source_name,
                              country=it.country, published=it.published,
                              authors=list(art.authors or []), story_id=it.story_id,
-                             translation=translation)
+                             translation=translation,
+                             notices=[b.text for b in notice_blocks(view.blocks)])
 
     @api.get("/articles/{article_id}/similar", response_model=ArticleList)
     def similar(article_id: int, lang: str = Query("en", max_length=10),
-                limit: int = Query(8, ge=1, le=50)) -> ArticleList:
+                limit: int = Query(8, ge=1, le=50),
+                original: str | None = Query(None, max_length=10)) -> ArticleList:
+        """Similar news in any original language (or only in `original`), nearest first,
+        wire copies left out, diversified across publishers and countries."""
         check_lang(lang)
         with ctx.db.session() as s:
             if reader.get_article(s, article_id, lang) is None:
                 raise HTTPException(404, "no such article")
-            items = similar_articles(s, article_id, lang, limit)
+            items = similar_news(ctx, s, article_id, lang, limit=limit,
+                                 original_language=original)
         return ArticleList(items=[_summary(i) for i in items], next=None)
+
+    @api.get("/stories", response_model=list[StoryOut])
+    def top_stories(lang: str = Query("en", max_length=10),
+                    limit: int = Query(12, ge=1, le=50)) -> list[StoryOut]:
+        """Stories ranked by coverage (publishers, countries, languages) and recency."""
+        check_lang(lang)
+        with ctx.db.session() as s:
+            return [StoryOut(**_story(st)) for st in stories.top_stories(s, lang, limit=limit)]
+
+    @api.get("/stories/{story_id}", response_model=StoryCoverageOut)
+    def story(story_id: int, lang: str = Query("en", max_length=10)) -> StoryCoverageOut:
+        """A story's full coverage: its articles grouped by country, wire copies counted."""
+        check_lang(lang)
+        with ctx.db.session() as s:
+            cov = stories.story_coverage(s, story_id, lang)
+        if cov is None:
+            raise HTTPException(404, "no such story")
+        return StoryCoverageOut(
+            **_story(cov.summary),
+            by_country=[CountryGroup(country=c, articles=[_summary(i) for i in items])
+                        for c, items in cov.by_country],
+            also_published_by=cov.also_published_by,
+            country_counts={c or "": n for c, n in cov.countries},
+            language_counts={lg or "": n for lg, n in cov.languages})
 
     @api.get("/sources", response_model=list[SourceOut])
     def sources(country: str | None = Query(None, max_length=2)) -> list[SourceOut]:

@@ -76,6 +76,7 @@ def create_app(ctx: Context) -> Starlette:
         Route("/{lang}/search", pages.search),
         Route("/{lang}/a/{id:int}", pages.article_redirect),
         Route("/{lang}/a/{id:int}-{slug}", pages.article),
+        Route("/{lang}/s/{id:int}", pages.story),
         Route("/{lang}/{country}/feed.{kind}", syndication.feed),
         Route("/{lang}/{country}/", pages.listing),
     ]

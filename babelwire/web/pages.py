@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from babelwire.context import Context
-from babelwire.similar.lexical import similar_articles
-from babelwire.store import reader
-from babelwire.translate.articles import AlignedBlock, aligned_text
+from babelwire.similar.news import similar_news
+from babelwire.store import reader, stories
+from babelwire.translate.articles import AlignedBlock, aligned_text, notice_blocks
 from babelwire.web.cache import TTLCache
 from babelwire.web.ondemand import OnDemand
 from babelwire.web.render import Renderer, slugify
@@ -80,15 +80,32 @@ class Pages:
             return cached
         common = self._common(request, lang)
         with self.ctx.db.session() as s:
-            latest, _ = reader.list_articles(s, lang=lang, limit=12)
+            top = stories.top_stories(s, lang, limit=12)
+            # before any story is formed (embeddings off or still running): newest first
+            latest = [] if top else reader.list_articles(s, lang=lang, limit=12)[0]
             sections = []
             for code in common["countries"]:
                 items, _ = reader.list_articles(s, lang=lang, country=code,
                                                 limit=FRONT_PER_COUNTRY)
                 if items:
                     sections.append((code, items))
-        return self._keep(request, self.r.page(request, "front.html", lang, latest=latest,
-                                               sections=sections, **common))
+        return self._keep(request, self.r.page(request, "front.html", lang, top=top,
+                                               latest=latest, sections=sections, **common))
+
+    async def story(self, request: Request) -> Response:
+        """/{lang}/s/{id}: a story's full coverage, grouped by country."""
+        lang = self._lang(request)
+        if lang is None:
+            return self.not_found(request)
+        cached = self._cached(request)
+        if cached is not None:
+            return cached
+        with self.ctx.db.session() as s:
+            cov = stories.story_coverage(s, request.path_params["id"], lang)
+        if cov is None:
+            return self.not_found(request, lang)
+        return self._keep(request, self.r.page(request, "story.html", lang, cov=cov,
+                                               **self._common(request, lang)))
 
     async def listing(self, request: Request) -> Response:
         """/{lang}/all and /{lang}/{country}/ (with filters and keyset pagination)."""
@@ -152,7 +169,9 @@ class Pages:
             if view is None:
                 return self.not_found(request, lang)
             similar = self.similar.get_or_compute(
-                (aid, lang), lambda: similar_articles(s, aid, lang))
+                (aid, lang), lambda: similar_news(self.ctx, s, aid, lang))
+            story = (stories.story_summary(s, view.article.story_id, lang)
+                     if view.article.story_id is not None else None)
         art, src, tr = view.article, view.source, view.translation
         slug = slugify(view.item.title) or "article"
         if request.path_params.get("slug") != slug:
@@ -196,6 +215,7 @@ class Pages:
             request, "article.html", lang, view=view, art=art, src=src, tr=tr, state=state,
             engine_label=engine_label,
             mode=mode, blocks=pairs, title=title, policy=policy, similar=similar,
+            notices=notice_blocks(view.blocks), story=story,
             note_engine=note_engine, ld_json=ld_json, slug=slug,
             original_host=urlsplit(art.url).hostname or art.url, **common)
         return self._keep(request, page) if keep else page

@@ -1,0 +1,105 @@
+"""Stories: online clustering of articles across languages.
+
+An incoming article looks at its nearest neighbours published within the story window; the
+stories they belong to are the candidates, and the article joins the one whose centroid (the
+normalised sum of its members' vectors) is most similar, if that similarity reaches the
+threshold — otherwise it starts a story of its own. Comparing with the centroid rather than
+the single nearest article keeps a story from drifting along a chain of loosely related
+articles. Wire copies (same-language near-duplicates, never embedded) belong to their
+original's story and count in its coverage.
+
+Articles are assigned one at a time in the order they are stored, which is what "online"
+means here; a story is never split or merged afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from babelwire.similar.vectors import VectorSpace, from_bytes, to_bytes
+from babelwire.store.models import DUPLICATE, READY, Article, Story
+
+NEIGHBOURS = 20
+# counted in coverage: the articles shown and their wire copies
+MEMBERS = (READY, DUPLICATE)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def assign_story(s: Session, space: VectorSpace, art: Article, vector: np.ndarray, *,
+                 window: timedelta, threshold: float, now: datetime) -> Story:
+    """Put a READY article (not yet in a story) into the best story, or a new one."""
+    if art.story_id is not None:
+        story = s.get(Story, art.story_id)
+        if story is not None:
+            return story
+    assert art.published_at is not None
+    t = art.published_at.timestamp()
+    w = window.total_seconds()
+    hits = space.index.search(vector, NEIGHBOURS, time_from=t - w, time_to=t + w,
+                              exclude={art.id})
+    near = [aid for aid, score in hits if score >= threshold * 0.9]
+    best: Story | None = None
+    best_score = threshold
+    if near:
+        story_ids = set(s.scalars(select(Article.story_id).where(
+            Article.id.in_(near), Article.status == READY, Article.story_id.is_not(None))))
+        model = space.model
+        for story in s.scalars(select(Story).where(Story.id.in_(story_ids))):
+            if story.centroid is None or story.model != model:
+                continue
+            score = float(np.dot(vector, _unit(from_bytes(story.centroid))))
+            if score >= best_score:
+                best, best_score = story, score
+    if best is None:
+        best = Story(created_at=now, updated_at=now, centroid=to_bytes(vector),
+                     model=space.model)
+        s.add(best)
+        s.flush()
+    else:
+        assert best.centroid is not None
+        best.centroid = to_bytes(from_bytes(best.centroid) + vector)
+        best.updated_at = now
+    art.story_id = best.id
+    # its wire copies, stored before it had a story, join it too
+    s.execute(update(Article).where(Article.duplicate_of == art.id)
+              .values(story_id=best.id))
+    s.flush()
+    recount(s, best)
+    return best
+
+
+def recount(s: Session, story: Story) -> None:
+    """Refresh a story's coverage counts, times and lead article from its members."""
+    member = (Article.story_id == story.id, Article.status.in_(MEMBERS))
+    row = s.execute(select(
+        func.count(), func.count(func.distinct(Article.source_id)),
+        func.count(func.distinct(Article.country)), func.count(func.distinct(Article.language)),
+        func.min(Article.published_at), func.max(Article.published_at)).where(*member)).one()
+    story.articles, story.sources, story.countries, story.languages = (
+        int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+    story.first_published_at, story.last_published_at = row[4], row[5]
+    story.lead_article_id = s.scalar(
+        select(Article.id).where(Article.story_id == story.id, Article.status == READY)
+        .order_by(Article.published_at, Article.id).limit(1))
+
+
+def join_original_story(s: Session, art: Article) -> None:
+    """A wire copy joins its original's story (if the original has one yet) and counts."""
+    if art.duplicate_of is None:
+        return
+    story_id = s.scalar(select(Article.story_id).where(Article.id == art.duplicate_of))
+    if story_id is None:
+        return
+    art.story_id = story_id
+    s.flush()
+    story = s.get(Story, story_id)
+    if story is not None:
+        recount(s, story)
