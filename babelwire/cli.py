@@ -203,6 +203,43 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_index(args: argparse.Namespace) -> int:
+    """Embed stored articles and place them in stories: those not yet in one, or (--redo)
+    every READY article again, e.g. after changing the embedding model."""
+    from sqlalchemy import select
+
+    from babelwire.ingest import pipeline
+    from babelwire.similar.vectors import EmbeddingsUnavailable
+    from babelwire.store import queries
+    from babelwire.store.models import READY, Article
+
+    ctx = _context(args)
+    try:
+        try:
+            model = ctx.vectors.model
+        except EmbeddingsUnavailable as exc:
+            print(f"babelwire index: {exc}", file=sys.stderr)
+            return 2
+        with ctx.db.session() as s:
+            ids = (list(s.scalars(select(Article.id).where(Article.status == READY)
+                                  .order_by(Article.published_at, Article.id)))
+                   if args.redo else queries.unindexed_article_ids(s))
+        counts: dict[str, int] = {}
+
+        async def run() -> None:
+            for aid in ids:
+                res = await pipeline.index_article(ctx, aid, redo=args.redo)
+                counts[res.status] = counts.get(res.status, 0) + 1
+
+        asyncio.run(run())
+        ctx.vectors.save_snapshot()
+    finally:
+        ctx.close()
+    print(f"{model}: " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+                          or "nothing to index"))
+    return 0
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     from babelwire.catalog import loader
 
@@ -515,6 +552,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("reextract", cmd_reextract, "extract stored articles again from their raw pages")
     sp.add_argument("--source", action="append", metavar="ID")
+
+    sp = add("index", cmd_index, "embed stored articles and place them in stories")
+    sp.add_argument("--redo", action="store_true",
+                    help="embed every article again (after changing the embedding model)")
 
     sp = add("sources", cmd_sources, "the publisher catalogue")
     ssub = sp.add_subparsers(dest="sources_cmd", required=True, metavar="ACTION")

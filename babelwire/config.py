@@ -116,8 +116,9 @@ SETTINGS: tuple[Setting, ...] = (
             "published this many days either side."),
     Setting("story_window_days", float, 3.0, "An article joins a story whose articles were "
             "published within this many days of it."),
-    Setting("story_similarity", float, 0.6, "Cosine similarity an article needs with a "
-            "story (its centroid) to join it; below, it starts a story of its own."),
+    Setting("story_similarity", float, 0.65, "Cosine similarity an article needs with a "
+            "story (its centroid) to join it; below, it starts a story of its own (measured "
+            "on the demo newsroom and NTREX-128: benchmarks/similar.py)."),
     # web
     Setting("host", str, "127.0.0.1", "Address the web server binds."),
     Setting("port", int, 8470, "Port the web server listens on."),

