@@ -121,6 +121,11 @@ def test_empty_input(embedder: E.Embedder) -> None:
     assert v.dtype == np.float32
 
 
+def test_rejects_non_strings(embedder: E.Embedder) -> None:
+    with pytest.raises(TypeError):
+        embedder.embed(["fine", None])  # type: ignore[list-item]
+
+
 def test_deterministic_and_batch_independent(embedder: E.Embedder) -> None:
     texts = [STORY["en"], *OTHERS]
     a = embedder.embed(texts)
