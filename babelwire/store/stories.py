@@ -49,33 +49,24 @@ def _visible_members(session: Session, story_ids: list[int]) -> list[Article]:
         .order_by(Article.published_at, Article.id)))
 
 
-def _leads(session: Session, stories: list[Story], lang: str) -> dict[int, int]:
-    """Each story's headline article: the first one written in the reader's language,
-    else the story's lead (the first article), else any visible member."""
+def _summaries(session: Session, stories: list[Story], lang: str) -> list[StorySummary]:
+    """Each story with its headline: the first article written in the reader's language,
+    else the first whose title is translated into it, else the story's lead article."""
     members: dict[int, list[Article]] = defaultdict(list)
     for art in _visible_members(session, [s.id for s in stories]):
         assert art.story_id is not None
         members[art.story_id].append(art)
-    out = {}
-    for story in stories:
-        arts = members.get(story.id)
-        if not arts:
-            continue
-        own = [a for a in arts if a.language == lang]
-        lead = next((a for a in arts if a.id == story.lead_article_id), arts[0])
-        out[story.id] = (own[0] if own else lead).id
-    return out
-
-
-def _summaries(session: Session, stories: list[Story], lang: str) -> list[StorySummary]:
-    leads = _leads(session, stories, lang)
-    items = {it.id: it for it in by_ids(session, list(leads.values()), lang)}
+    items = {it.id: it for it in by_ids(
+        session, [a.id for arts in members.values() for a in arts], lang)}
     out = []
     for story in stories:
-        item = items.get(leads.get(story.id, -1))
-        if item is None:
+        cands = [items[a.id] for a in members.get(story.id, []) if a.id in items]
+        if not cands:
             continue
-        out.append(StorySummary(story.id, item, story.articles, story.sources, story.countries,
+        lead = (next((i for i in cands if i.language == lang), None)
+                or next((i for i in cands if i.translated), None)
+                or next((i for i in cands if i.id == story.lead_article_id), cands[0]))
+        out.append(StorySummary(story.id, lead, story.articles, story.sources, story.countries,
                                 story.languages, story.first_published_at,
                                 story.last_published_at))
     return out
