@@ -114,7 +114,10 @@ async def _measure(ctx: Context, server: LoopbackServer, variants: list[str],
     for aid in label:
         runner.submit("ingest", aid)
     t0 = time.monotonic()
-    await runner.join()
+    try:
+        await runner.join()
+    finally:
+        await ctx.aclose()  # the fetcher's connections
     ingest_s = time.monotonic() - t0
     with ctx.db.session() as s:
         status = {a.id: a.status for a in s.query(Article).filter(Article.id.in_(list(label)))}
