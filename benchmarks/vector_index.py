@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import os
 import sys
 import tempfile
@@ -432,6 +433,8 @@ GROUPS: dict[str, Callable[[], list[Candidate]]] = {
     "faiss": faiss_hnsw_candidates,
     "faiss-sq8": lambda: faiss_hnsw_candidates(sq8=True, efs=(128, 256)),
 }
+NEEDS = {"sq8": "faiss", "hnswlib": "hnswlib", "usearch": "usearch", "faiss": "faiss",
+         "faiss-sq8": "faiss"}
 
 
 def main() -> None:
@@ -454,7 +457,10 @@ def main() -> None:
                   f" rows in a 3-day window: mean {np.mean(rows):.0f}, max {max(rows)})")
             print(HEADER, flush=True)
             for g in only:
-                if g in GROUPS:
+                module = NEEDS.get(g)
+                if module and importlib.util.find_spec(module) is None:
+                    print(f"{g:36s} skipped: {module} is not installed")
+                elif g in GROUPS:
                     candidate_group(GROUPS[g](), d)
                 elif g == "index":
                     index_rows(d, "auto")

