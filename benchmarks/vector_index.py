@@ -348,7 +348,9 @@ def run_forked(fn: Callable[[], str]) -> str:
     while chunk := os.read(r, 65536):
         chunks.append(chunk)
     os.close(r)
-    os.waitpid(pid, 0)
+    _, status = os.waitpid(pid, 0)
+    if not chunks:
+        return f"child died (wait status {status}): out of memory?"
     return b"".join(chunks).decode()
 
 

@@ -68,6 +68,11 @@ GRAPH_BATCH = 4096
 COMPACT_DEAD_SHARE = 0.2  # rewrite rows (and rebuild any graph) past this share of dead rows
 MAX_FETCH = 4096  # most candidates asked of the graph for a wide window
 _CHUNK = 8192  # rows per gather when a window's rows are scattered
+_RUN_GAP = 64  # rows apart that still count as one run (scoring the gap is cheaper)
+_MAX_RUNS = 64  # more runs than this: gather instead
+# Back-filled rows (published before rows already in the index) scatter a time window's rows
+# across the array; past this share of the rows the index rewrites itself in time order.
+REORDER_SHARE = 0.05
 _MAGIC = b"BWVI\x01\n"
 _ALIGN = 64
 
@@ -181,6 +186,7 @@ class VectorIndex:
         self._lock = _RWLock()
         self._n = 0  # rows used (live and dead)
         self._dead = 0
+        self._scattered = 0  # rows back-filled since the rows were last in time order
         self._vec = np.empty((0, dim), np.float32)
         self._ids = np.empty(0, np.int64)
         self._times = np.empty(0, np.float64)
@@ -271,9 +277,17 @@ class VectorIndex:
                     ) -> tuple[np.ndarray, np.ndarray]:
         if len(rows) == 0:
             return rows, np.empty(0, np.float32)
-        first, last = int(rows.min()), int(rows.max())
-        if last - first + 1 <= 2 * len(rows):  # nearly contiguous: one product, then pick
-            scores = (self._vec[first:last + 1] @ q)[rows - first]
+        rows = np.sort(rows)
+        # runs of nearby rows are scored straight from the array (no copy); a gather costs
+        # ~10x more per row, so it is only for rows scattered by back-filled articles
+        cuts = np.flatnonzero(np.diff(rows) > _RUN_GAP) + 1
+        if len(cuts) < _MAX_RUNS:
+            parts = []
+            for run in np.split(rows, cuts):
+                first, last = int(run[0]), int(run[-1])
+                part = self._vec[first:last + 1] @ q
+                parts.append(part if len(run) == last - first + 1 else part[run - first])
+            scores = np.concatenate(parts) if len(parts) > 1 else parts[0]
         else:
             scores = np.concatenate([self._vec[rows[a:a + _CHUNK]] @ q
                                      for a in range(0, len(rows), _CHUNK)])
@@ -416,6 +430,7 @@ class VectorIndex:
             self._tsort[n:n + m] = times
             self._trows[n:n + m] = new_rows
         else:  # a backfill: merge into the time order
+            self._scattered += m
             at = np.searchsorted(self._tsort[:n], times, side="right")
             tsort = np.insert(self._tsort[:n], at, times)
             trows = np.insert(self._trows[:n], at, new_rows)
@@ -445,7 +460,7 @@ class VectorIndex:
         """Keep only live rows, in time order (rows and the time order become one)."""
         rows = self._trows[:self._n][self._live[self._trows[:self._n]]]
         ids, vecs, times = self._ids[rows], self._vec[rows], self._times[rows]
-        self._n, self._dead, self._row = 0, 0, {}
+        self._n, self._dead, self._row, self._scattered = 0, 0, {}, 0
         self._vec = np.empty((0, self.dim), np.float32)
         self._ids, self._times = np.empty(0, np.int64), np.empty(0, np.float64)
         self._live, self._tsort, self._trows = (np.empty(0, bool), np.empty(0, np.float64),
@@ -472,6 +487,11 @@ class VectorIndex:
 
     def _after_add(self) -> None:
         """Called under the write lock after rows were appended."""
+        if self._builder is None and self._scattered > max(self.graph_batch,
+                                                           REORDER_SHARE * self._n):
+            log.info("vector index: %d back-filled rows; rewriting %d rows in time order",
+                     self._scattered, self._n)
+            self._compact()  # the graph, if any, is rebuilt in the background below
         if self._builder is not None or not self._wants_graph():
             return
         if self._graph is None or self._n - self._graph_rows >= self.graph_batch:
@@ -604,6 +624,9 @@ class VectorIndex:
             self._tsort = np.empty(len(self._ids), np.float64)
             self._trows[:n] = np.argsort(self._times[:n], kind="stable")
             self._tsort[:n] = self._times[self._trows[:n]]
+            if n:
+                t = self._times[:n]
+                self._scattered = int(np.count_nonzero(t < np.maximum.accumulate(t)))
             self._graph, self._graph_rows = graph, graph_rows if graph is not None else 0
             if self._should_compact():
                 self._compact()  # drops the graph; rebuilt below if wanted

@@ -122,13 +122,18 @@ class VectorSpace:
         index = self.index
         model = self.model
         added = 0
+        # all new rows go in as one batch, which the index lays out in time order: a start
+        # from an empty index (or a long pause) reads the store in id order, and adding it
+        # batch by batch would scatter each time window's rows across the index
+        pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        watermark = self._watermark
         with self._lock:
             while True:
                 with self.db.session() as s:
                     rows = s.execute(
                         select(ArticleVector.id, ArticleVector.article_id,
                                ArticleVector.vector, ArticleVector.published_at)
-                        .where(ArticleVector.id > self._watermark,
+                        .where(ArticleVector.id > watermark,
                                ArticleVector.model == model)
                         .order_by(ArticleVector.id).limit(SYNC_BATCH)).all()
                 if not rows:
@@ -136,11 +141,19 @@ class VectorSpace:
                 ids = np.array([r[1] for r in rows], dtype=np.int64)
                 vecs = np.stack([from_bytes(r[2]) for r in rows])
                 times = np.array([r[3].timestamp() for r in rows], dtype=np.float64)
-                index.add(ids, vecs, times)
-                self._watermark = rows[-1][0]
+                pending.append((ids, vecs, times))
+                watermark = rows[-1][0]
                 added += len(rows)
                 if len(rows) < SYNC_BATCH:
                     break
+            if pending:
+                if len(pending) == 1:
+                    index.add(*pending[0])
+                else:
+                    ids, vecs, times = (np.concatenate(a) for a in zip(*pending, strict=True))
+                    pending.clear()
+                    index.add(ids, vecs, times)
+                self._watermark = watermark
             self._added_since_snapshot += added
             self._synced_at = time.monotonic()
         return added
