@@ -456,16 +456,18 @@ def test_axe_check_catches_a_violation(axe_context: BrowserContext) -> None:
                for v in violations), violations
 
 
-AXE_PAGES = ["front", "country", "all", "article", "article-bilingual", "search"]
+AXE_PAGES = ["front", "country", "all", "article", "article-bilingual", "search", "story"]
 
 
 @pytest.mark.parametrize("which", AXE_PAGES)
 def test_accessibility(axe_context: BrowserContext, story: Story, api: httpx.Client,
                        which: str, capsys: pytest.CaptureFixture[str]) -> None:
-    cc = api.get(f"/api/v1/articles/{story.id}").json()["country"]
+    detail = api.get(f"/api/v1/articles/{story.id}").json()
+    cc = detail["country"]
     path = {"front": "/en/", "country": f"/en/{cc}/", "all": "/en/all",
             "article": story.path("en"), "article-bilingual": story.path("en", "bilingual"),
-            "search": f"/en/search?q={search_word(story)}"}[which]
+            "search": f"/en/search?q={search_word(story)}",
+            "story": f"/en/s/{detail['story_id']}"}[which]
     page = axe_context.new_page()
     try:
         response = page.goto(path)
