@@ -37,7 +37,11 @@ def test_cross_lingual_p_at_1(retrieval: RetrievalResult) -> None:
 
 
 def test_stories_group_a_document_across_languages(retrieval: RetrievalResult) -> None:
-    # nine translations of one document belong together. Some NTREX documents are reports of
-    # the same event (six on one tsunami), which rightly share a story: purity measured 0.855
-    assert retrieval.story_purity >= 0.80, retrieval.story_purity
+    # nine translations of one document belong together: completeness (the share of articles
+    # in their document's main story) measured 0.978. Purity against documents undercounts:
+    # several NTREX documents report one event (the Indonesia tsunami, the Kavanaugh hearing,
+    # the Ryder Cup, Track Palin's arrest) and rightly share a story; every merge of two
+    # documents' stories seen was one of those. Measured 0.817 (0.855 without merges).
+    assert retrieval.story_completeness >= 0.95, retrieval.story_completeness
+    assert retrieval.story_purity >= 0.75, retrieval.story_purity
     assert retrieval.stories <= 123 * 2, retrieval.stories

@@ -29,6 +29,20 @@ def test_migrations_create_schema_and_are_idempotent(store_url: str) -> None:
     again.dispose()
 
 
+def test_migrations_match_the_models(store_url: str) -> None:
+    # a column added to a model without a migration (or the reverse) shows up here
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from babelwire.store.models import Base
+
+    db = Database(store_url)
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    db.dispose()
+    assert diff == []
+
+
 def test_datetimes_are_stored_as_utc(store_url: str) -> None:
     db = Database(store_url)
     moscow = timezone(timedelta(hours=3))

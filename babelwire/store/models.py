@@ -119,6 +119,8 @@ class Story(Base):
     # running sum of member vectors (float32 bytes); its direction is the story's centroid
     centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
     model: Mapped[str | None] = mapped_column(String(100))  # embedder of the centroid
+    # set when this story was merged into another: its members moved there, its links redirect
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("stories.id"))
 
 
 class Article(Base):

@@ -79,10 +79,21 @@ def top_stories(session: Session, lang: str, *, limit: int = 12) -> list[StorySu
     if newest is None:
         return []
     cands = list(session.scalars(
-        select(Story).where(Story.last_published_at >= newest - RECENT, Story.articles > 0)
+        select(Story).where(Story.last_published_at >= newest - RECENT, Story.articles > 0,
+                            Story.merged_into.is_(None))
         .order_by(Story.last_published_at.desc()).limit(CANDIDATES)))
     cands.sort(key=lambda st: (-rank(st, newest), -(st.id)))
     return _summaries(session, cands[: limit * 2], lang)[:limit]
+
+
+def current_id(session: Session, story_id: int) -> int | None:
+    """The story a (possibly merged) story id now lives in, or None when there is none.
+    Merges point straight at the surviving story, so this follows one link."""
+    row = session.execute(select(Story.id, Story.merged_into).where(Story.id == story_id)
+                          ).first()
+    if row is None:
+        return None
+    return int(row[1]) if row[1] is not None else int(row[0])
 
 
 def story_summary(session: Session, story_id: int, lang: str) -> StorySummary | None:

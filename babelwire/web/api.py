@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from babelwire.context import Context
@@ -206,12 +206,17 @@ def create_api(ctx: Context, languages: tuple[str, ...]) -> FastAPI:
         with ctx.db.session() as s:
             return [StoryOut(**_story(st)) for st in stories.top_stories(s, lang, limit=limit)]
 
-    @api.get("/stories/{story_id}", response_model=StoryCoverageOut)
-    def story(story_id: int, lang: str = Query("en", max_length=10)) -> StoryCoverageOut:
+    @api.get("/stories/{story_id}", response_model=StoryCoverageOut,
+             responses={301: {"description": "The story was merged into another: its URL"}})
+    def story(story_id: int, lang: str = Query("en", max_length=10)
+              ) -> StoryCoverageOut | Response:
         """A story's full coverage: its articles grouped by country, wire copies counted."""
         check_lang(lang)
         with ctx.db.session() as s:
-            cov = stories.story_coverage(s, story_id, lang)
+            now_in = stories.current_id(s, story_id)
+            cov = stories.story_coverage(s, story_id, lang) if now_in == story_id else None
+        if now_in is not None and now_in != story_id:  # merged into another story
+            return RedirectResponse(f"/api/v1/stories/{now_in}?lang={lang}", status_code=301)
         if cov is None:
             raise HTTPException(404, "no such story")
         return StoryCoverageOut(

@@ -100,8 +100,12 @@ class Pages:
         cached = self._cached(request)
         if cached is not None:
             return cached
+        asked = request.path_params["id"]
         with self.ctx.db.session() as s:
-            cov = stories.story_coverage(s, request.path_params["id"], lang)
+            now_in = stories.current_id(s, asked)
+            cov = stories.story_coverage(s, asked, lang) if now_in == asked else None
+        if now_in is not None and now_in != asked:  # merged into another story
+            return RedirectResponse(f"/{lang}/s/{now_in}", status_code=301)
         if cov is None:
             return self.not_found(request, lang)
         return self._keep(request, self.r.page(request, "story.html", lang, cov=cov,

