@@ -209,6 +209,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from babelwire.ingest import pipeline
+    from babelwire.jobs.runner import INDEX_BATCH
     from babelwire.similar.vectors import EmbeddingsUnavailable
     from babelwire.store import queries
     from babelwire.store.models import READY, Article
@@ -227,9 +228,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         counts: dict[str, int] = {}
 
         async def run() -> None:
-            for aid in ids:
-                res = await pipeline.index_article(ctx, aid, redo=args.redo)
-                counts[res.status] = counts.get(res.status, 0) + 1
+            for lo in range(0, len(ids), INDEX_BATCH):
+                batch = [(aid, bool(args.redo)) for aid in ids[lo:lo + INDEX_BATCH]]
+                for res in await pipeline.index_articles(ctx, batch):
+                    counts[res.status] = counts.get(res.status, 0) + 1
 
         asyncio.run(run())
         ctx.vectors.save_snapshot()

@@ -111,3 +111,32 @@ def test_a_merged_story_redirects(ctx: Context) -> None:
     assert body["id"] == first and body["articles"] == 4
     assert sorted(c["country"] for c in body["by_country"]) == ["DE", "ES", "FR", "GB"]
     assert missing.status_code == 404
+
+
+def test_index_jobs_run_in_batches_and_a_bad_article_costs_only_itself(ctx: Context) -> None:
+    # the runner's index jobs for five stored articles; one is broken (no publication time,
+    # which the store allows but the index needs), so its batch fails and is redone one by
+    # one: the four others are indexed and the broken one is reported, not dropped silently
+    from babelwire.jobs.runner import InProcessRunner
+    from babelwire.store.models import Block
+
+    with ctx.db.session() as s:
+        for aid in range(1, 6):
+            published = None if aid == 3 else T + timedelta(hours=aid)
+            s.add(Article(id=aid, url=f"https://n{aid}.example/a", url_key=f"n{aid}.example/a",
+                          status=READY, discovered_at=T, published_at=published,
+                          language="en", country="GB", title=f"Flood warning number {aid}",
+                          authors=[], language_hints=[], word_count=40))
+            s.flush()
+            s.add(Block(article_id=aid, position=0, type="paragraph",
+                        text="Rivers rose overnight and the town hall opened a shelter."))
+    runner = InProcessRunner(ctx, 2)
+    for aid in range(1, 6):
+        runner.submit("index", aid)
+    stats = asyncio.run(runner.join())
+    assert stats.indexed == {"indexed": 4}
+    assert len(stats.errors) == 1 and stats.errors[0].startswith("index 3:")
+    with ctx.db.session() as s:
+        done = {a.id: a.story_id for a in s.query(Article)}
+    assert [aid for aid, story in done.items() if story is not None] == [1, 2, 4, 5]
+    assert 3 not in ctx.vectors.index and all(a in ctx.vectors.index for a in (1, 2, 4, 5))

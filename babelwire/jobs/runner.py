@@ -8,7 +8,7 @@ in Celery workers on other hosts (see jobs/tasks.py) with the same effect.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +18,8 @@ from babelwire.store.models import READY
 
 Job = tuple[str, int]
 JOBS = ("refresh_feed", "ingest", "index", "reindex", "translate")
+# index jobs waiting together are done as one batch: one embedding call, one transaction
+INDEX_BATCH = 32
 
 
 @dataclass
@@ -53,10 +55,15 @@ class InProcessRunner:
         self.index = index  # queue an index job (embedding, story) for each stored article
         self.stats = RunStats()
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
+        # index jobs wait here; each queued ("index", id) job takes whatever is waiting (up
+        # to INDEX_BATCH), so a job may find its article already done by an earlier batch
+        self._to_index: deque[tuple[int, bool]] = deque()
 
     def submit(self, name: str, ident: int) -> None:
         if name not in JOBS:
             raise ValueError(f"unknown job {name!r}")
+        if name in ("index", "reindex"):
+            self._to_index.append((ident, name == "reindex"))
         self._queue.put_nowait((name, ident))
 
     async def _run_one(self, job: Job) -> None:
@@ -86,8 +93,23 @@ class InProcessRunner:
                 if self.translate:
                     self.submit("translate", other)
         elif name in ("index", "reindex"):  # reindex: embed again, the text changed
-            ir = await pipeline.index_article(self.ctx, ident, redo=name == "reindex")
-            self.stats.indexed[ir.status] += 1
+            batch = [self._to_index.popleft()
+                     for _ in range(min(INDEX_BATCH, len(self._to_index)))]
+            try:
+                results = await pipeline.index_articles(self.ctx, batch) if batch else []
+            except Exception:
+                if len(batch) < 2:
+                    raise
+                self.ctx.log.exception("index batch of %d failed; one at a time", len(batch))
+                results = []
+                for one in batch:  # one bad article must not cost the others
+                    try:
+                        results += await pipeline.index_articles(self.ctx, [one])
+                    except Exception as exc:
+                        self.ctx.log.exception("index %d failed", one[0])
+                        self.stats.errors.append(f"index {one[0]}: {type(exc).__name__}: {exc}")
+            for ir in results:
+                self.stats.indexed[ir.status] += 1
         else:
             from babelwire.translate.articles import translate_new_article
 

@@ -164,6 +164,23 @@ class VectorSpace:
         self.index.add(np.array([article_id], dtype=np.int64), vector.reshape(1, -1),
                        np.array([published], dtype=np.float64))
 
+    def restore(self, article_ids: list[int]) -> None:
+        """Put these articles back in the index as the store has them (after a transaction
+        that added them locally was rolled back): their stored vectors, or nothing."""
+        if not article_ids:
+            return
+        index = self.index
+        index.remove(article_ids)
+        with self.db.session() as s:
+            rows = s.execute(select(ArticleVector.article_id, ArticleVector.vector,
+                                    ArticleVector.published_at)
+                             .where(ArticleVector.article_id.in_(article_ids),
+                                    ArticleVector.model == self.model)).all()
+        if rows:
+            index.add(np.array([r[0] for r in rows], dtype=np.int64),
+                      np.stack([from_bytes(r[1]) for r in rows]),
+                      np.array([r[2].timestamp() for r in rows], dtype=np.float64))
+
     def save_snapshot(self) -> Path | None:
         """Write the index and its watermark (atomically) for a fast start next time."""
         if self._index is None:
