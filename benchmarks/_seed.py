@@ -8,8 +8,18 @@ made in English from a vocabulary, and the other languages are word-for-word pse
 non-English articles get a full English `Translation` whose source hash matches the article,
 so the reader sees the translated state, as after a real ingest.
 
+Story intelligence is in place as the pipeline would leave it: every article has a vector of
+the default embedder's model (`article_vectors`; the model key and dimension come from a real
+`VectorSpace`), synthetic but clustered — each story has a random unit centre and a member is
+that centre plus Gaussian noise, normalised (cosine ~0.83 to the centre, ~0.68 between two
+members of a story, like same-story articles in different languages; ~0 across stories) — and
+belongs to its story (`stories` rows with the sum of member vectors as centroid and counts,
+times and lead article computed from the members). Beside the database a data directory
+(`data_dir_for`) holds the vector index snapshot a `VectorSpace` with that data_dir starts
+from, HNSW graph included at >= 50,000 articles, so web workers don't each build one.
+
 Rows go in with SQLAlchemy Core executemany, 10,000 articles per transaction; a database is
-built once per (N, schema revision, generator version) and cached under /tmp.
+built once per (N, schema revision, generator version, embedding model) and cached under /tmp.
 
 Usage: python benchmarks/_seed.py N   (prints the path of the cached database)
 """
@@ -17,16 +27,20 @@ Usage: python benchmarks/_seed.py N   (prints the path of the cached database)
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import re
+import shutil
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -34,14 +48,23 @@ if str(ROOT) not in sys.path:
 
 from babelwire.catalog.model import SourceSpec  # noqa: E402
 
+if TYPE_CHECKING:
+    from babelwire.config import Settings
+    from babelwire.similar.vectors import VectorSpace
+
 CACHE_DIR = Path("/tmp/babelwire-bench/web")
-GENERATOR_VERSION = 1  # bump when the generated data changes
+GENERATOR_VERSION = 2  # bump when the generated data changes (2: vectors and stories)
 SEED = 20261127
 ANCHOR = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # the newest article; fixed: cacheable
 SPAN = timedelta(days=60)
 CHUNK = 10_000  # articles per transaction
 TRANSLATED_SHARE = 0.9  # of non-English articles, with a full English translation
 ENGINES = ["apertium 3.8"]
+# Per-dimension noise around a story's centre at dim 512 (scaled by sqrt(512 / dim) for
+# another dimension, so the cosines stay the same): a member's cosine to the centre is
+# 1/sqrt(1 + 512 * 0.03^2) ~ 0.83, to another member ~ 0.68 (as benchmarks/similar.py).
+NOISE = 0.03
+NOISE_DIM = 512
 
 # 20 countries, 8 languages
 COUNTRIES: tuple[tuple[str, str, str], ...] = (
@@ -191,6 +214,7 @@ def _sentence(rng: random.Random, subject: str | None = None, place: str | None 
 
 @dataclass(frozen=True)
 class Story:
+    index: int  # its row in the centres; its id in the store is index + 1
     subject: str
     place: str
     actor: str
@@ -204,6 +228,11 @@ class SeedInfo:
     translated: int
     sources: int
     seconds: float  # 0.0 when the cached database was reused
+    stories: int = 0
+    model: str = ""  # the embedding model of the vectors
+    data_dir: Path | None = None  # holds the vector index snapshot (see data_dir_for)
+    index_seconds: float = 0.0  # of `seconds`: index built (graph included) and saved
+    graph: bool = False  # the snapshot holds an HNSW graph
 
 
 def _title(rng: random.Random, st: Story) -> str:
@@ -223,9 +252,13 @@ def _title(rng: random.Random, st: Story) -> str:
     return t
 
 
+def n_stories(n: int) -> int:
+    return max(20, n // 8)
+
+
 def _stories(rng: random.Random, n: int) -> list[Story]:
-    return [Story(rng.choice(SUBJECTS), rng.choice(PLACES), rng.choice(ACTORS),
-                  ANCHOR - SPAN * rng.random()) for _ in range(max(20, n // 8))]
+    return [Story(i, rng.choice(SUBJECTS), rng.choice(PLACES), rng.choice(ACTORS),
+                  ANCHOR - SPAN * rng.random()) for i in range(n_stories(n))]
 
 
 def _source_hash(title: str, description: str, blocks: list[str]) -> str:
@@ -239,8 +272,9 @@ def _source_hash(title: str, description: str, blocks: list[str]) -> str:
 
 
 def _generate(n: int) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]],
-                                        dict[str, Any] | None]]:
-    """(article row, block rows, translation row or None), in id order (oldest first)."""
+                                        dict[str, Any] | None, int]]:
+    """(article row, block rows, translation row or None, story index), in id order (oldest
+    first); the article row's story_id is the story's index + 1."""
     rng = random.Random(SEED)
     lex = Lexicon()
     specs = source_specs()
@@ -299,7 +333,7 @@ def _generate(n: int) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]],
             "language_confidence": round(rng.uniform(0.9, 1.0), 3), "language_hints": [lang],
             "word_count": words, "content_hash": hashlib.sha256(body.encode()).hexdigest(),
             "simhash": rng.getrandbits(63) - (1 << 62), "duplicate_of": None,
-            "story_id": None, "error_reason": None, "error_message": None,
+            "story_id": st.index + 1, "error_reason": None, "error_message": None,
         }
         block_rows = [{"article_id": aid, "position": i, "type": k, "text": t}
                       for i, (k, t) in enumerate(zip(kinds, blocks, strict=True))]
@@ -315,89 +349,223 @@ def _generate(n: int) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]],
                 "memory_hits": 0, "created_at": discovered + timedelta(seconds=40),
                 "duration_ms": 50 + 12 * words // 10,
             }
-        yield article, block_rows, translation
+        yield article, block_rows, translation, st.index
+
+
+def data_dir_for(db_path: Path) -> Path:
+    """The data directory that goes with a seeded database (the vector index snapshot)."""
+    return db_path.with_name(f"{db_path.name.removesuffix('.db')}.data")
+
+
+def store_settings(db_path: Path, **overrides: Any) -> Settings:
+    """Settings over a seeded database: its data directory (so a `VectorSpace` starts from
+    the snapshot) and the default embedder, environment ignored (BABELWIRE_* variables
+    must not change what is measured). The seeder and the benchmark's servers both use it."""
+    from babelwire.config import Settings
+
+    return Settings.load(env={}, data_dir=str(data_dir_for(db_path)),
+                         database_url=f"sqlite:///{db_path}", **overrides)
+
+
+def _vector_space(db_path: Path) -> VectorSpace:
+    from babelwire.similar.vectors import VectorSpace
+    from babelwire.store.database import Database
+
+    return VectorSpace(Database(f"sqlite:///{db_path}"), store_settings(db_path))
+
+
+def default_model() -> tuple[str, int]:
+    """(model key, dimension) of the default embedder, as a real VectorSpace has them."""
+    from babelwire.similar.vectors import VectorSpace
+    from babelwire.store.database import Database
+
+    space = VectorSpace(Database("sqlite://"), store_settings(Path("/nonexistent/probe.db")))
+    try:
+        return space.model, space.embedder.dim
+    finally:
+        space.db.dispose()
+
+
+def _snapshot_model(data_dir: Path) -> str | None:
+    """The model of the vector index snapshot in data_dir, or None when there is none."""
+    for meta in sorted((data_dir / "vectors").glob("*.json")):
+        if meta.with_suffix(".index").exists():
+            try:
+                return str(json.loads(meta.read_text())["model"])
+            except (OSError, ValueError, KeyError):
+                return None
+    return None
+
+
+def write_snapshot(db_path: Path) -> tuple[float, bool]:
+    """Build the vector index of the store at db_path as a web worker would (a VectorSpace
+    with the store's data_dir: `sync`), wait for its HNSW graph when it gets one, and save
+    the snapshot. Returns (seconds, whether the snapshot holds a graph)."""
+    t0 = time.perf_counter()
+    data = data_dir_for(db_path)
+    shutil.rmtree(data, ignore_errors=True)
+    space = _vector_space(db_path)
+    try:
+        if not space.sync():
+            raise SystemExit(f"{db_path}: no article vector of {space.model}")
+        space.index.wait_ready()
+        graph = space.index.uses_graph
+        space.save_snapshot()
+    finally:
+        space.db.dispose()
+    return time.perf_counter() - t0, graph
 
 
 def seed(path: Path, n: int) -> SeedInfo:
-    """Create a fresh store at `path` holding `n` READY articles (replaces any file there)."""
-    from sqlalchemy import insert
+    """Create a fresh store at `path` holding `n` READY articles with their vectors and
+    stories, and the vector index snapshot beside it (replaces any there)."""
+    from sqlalchemy import bindparam, insert, update
 
+    from babelwire.similar.vectors import to_bytes
     from babelwire.store import queries
     from babelwire.store.database import Database
-    from babelwire.store.models import Article, Block, Translation
+    from babelwire.store.models import Article, ArticleVector, Block, Story, Translation
     from babelwire.translate.articles import source_hash
 
     assert source_hash("a", "b", ["c"]) == _source_hash("a", "b", ["c"]), "hash drifted"
     t0 = time.perf_counter()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    model, dim = default_model()
     db = Database(f"sqlite:///{path}")
     specs = source_specs()
     with db.session() as s:
         queries.sync_sources(s, specs)
+    # vectors: a unit centre per story, members around it (numpy, seeded: reproducible)
+    vrng = np.random.default_rng(SEED)
+    sigma = NOISE * (NOISE_DIM / dim) ** 0.5
+    centres = vrng.standard_normal((n_stories(n), dim), dtype=np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    sums = np.zeros_like(centres)  # a story's centroid: the sum of its members' vectors
+    # per story (by index): articles, sources, countries, languages, first and last
+    # published, lead (earliest; articles come oldest first), created, updated
+    stats: dict[int, list[Any]] = {}
     translated = 0
     arts: list[dict[str, Any]] = []
     blocks: list[dict[str, Any]] = []
     trs: list[dict[str, Any]] = []
+    members: list[int] = []  # story index of each article in `arts`
+    new_stories: list[int] = []  # first met in this chunk: their rows go in first
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA synchronous=OFF")
         conn.exec_driver_sql("PRAGMA cache_size=-262144")
         conn.commit()  # end the autobegun transaction: each chunk has its own
 
         def flush() -> None:
+            idx = np.array(members, dtype=np.int64)
+            vecs = centres[idx] + vrng.standard_normal((len(idx), dim), dtype=np.float32) * sigma
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            np.add.at(sums, idx, vecs)
+            vec_rows = [{"article_id": a["id"], "model": model, "vector": to_bytes(v),
+                         "published_at": a["published_at"],
+                         "created_at": a["fetched_at"] + timedelta(seconds=30)}
+                        for a, v in zip(arts, vecs, strict=True)]
             with conn.begin():
+                if new_stories:  # counts and centroid are set once every member is in
+                    conn.execute(insert(Story), [
+                        {"id": i + 1, "created_at": stats[i][7], "updated_at": stats[i][7],
+                         "model": model} for i in new_stories])
                 conn.execute(insert(Article), arts)
                 conn.execute(insert(Block), blocks)
                 if trs:
                     conn.execute(insert(Translation), trs)
-            arts.clear()
-            blocks.clear()
-            trs.clear()
+                conn.execute(insert(ArticleVector), vec_rows)
+            for rows in (arts, blocks, trs, members, new_stories):
+                rows.clear()
 
-        for art, block_rows, tr in _generate(n):
+        for art, block_rows, tr, story in _generate(n):
             arts.append(art)
             blocks.extend(block_rows)
+            members.append(story)
             if tr is not None:
                 trs.append(tr)
                 translated += 1
+            st = stats.get(story)
+            if st is None:
+                st = stats[story] = [0, set(), set(), set(), art["published_at"], None,
+                                     art["id"], art["fetched_at"], None]
+                new_stories.append(story)
+            st[0] += 1
+            st[1].add(art["source_id"])
+            st[2].add(art["country"])
+            st[3].add(art["language"])
+            st[5] = art["published_at"]
+            st[8] = art["fetched_at"]
             if len(arts) >= CHUNK:
                 flush()
         if arts:
             flush()
+        with conn.begin():  # Core executemany: the SET clause is each row's other keys
+            conn.execute(update(Story).where(Story.id == bindparam("story")), [
+                {"story": i + 1, "articles": st[0], "sources": len(st[1]),
+                 "countries": len(st[2]), "languages": len(st[3]),
+                 "first_published_at": st[4], "last_published_at": st[5],
+                 "lead_article_id": st[6], "created_at": st[7], "updated_at": st[8],
+                 "centroid": to_bytes(sums[i])} for i, st in stats.items()])
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.commit()
     db.dispose()
-    return SeedInfo(path, n, translated, len(specs), time.perf_counter() - t0)
+    index_seconds, graph = write_snapshot(path)
+    return SeedInfo(path, n, translated, len(specs), time.perf_counter() - t0, len(stats),
+                    model, data_dir_for(path), index_seconds, graph)
 
 
 def cached_db(n: int, cache_dir: Path = CACHE_DIR) -> SeedInfo:
-    """A store with `n` articles, seeded once and cached under `cache_dir` (keyed by N, the
-    schema's migration head and the generator's version)."""
+    """A store with `n` articles and its data directory (vector index snapshot), seeded
+    once and cached under `cache_dir` (keyed by N, the schema's migration head, the
+    generator's version and the embedding model)."""
     from sqlalchemy import create_engine, func, select
 
     from babelwire.store.database import head_revision
-    from babelwire.store.models import Translation
+    from babelwire.store.models import Story, Translation
 
+    model, _dim = default_model()
+    slug = "".join(c if c.isalnum() else "-" for c in model)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    path = cache_dir / f"articles-{n}-rev{head_revision()}-v{GENERATOR_VERSION}.db"
+    path = cache_dir / f"articles-{n}-rev{head_revision()}-v{GENERATOR_VERSION}-{slug}.db"
+    data = data_dir_for(path)
     if path.exists():
+        t0 = time.perf_counter()
+        index_seconds, graph = 0.0, False
+        if _snapshot_model(data) != model:  # the snapshot went missing: write it again
+            index_seconds, graph = write_snapshot(path)
         engine = create_engine(f"sqlite:///{path}")
         with engine.connect() as conn:
             translated = conn.scalar(select(func.count()).select_from(Translation)) or 0
+            stories = conn.scalar(select(func.count()).select_from(Story)) or 0
         engine.dispose()
-        return SeedInfo(path, n, translated, N_SOURCES, 0.0)
+        return SeedInfo(path, n, translated, N_SOURCES,
+                        time.perf_counter() - t0 if index_seconds else 0.0, stories, model,
+                        data, index_seconds, graph)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     info = seed(tmp, n)
+    # the data directory first, the database last: a cached database has its snapshot
+    shutil.rmtree(data, ignore_errors=True)
+    os.replace(data_dir_for(tmp), data)
     os.replace(tmp, path)
-    return SeedInfo(path, n, info.translated, info.sources, info.seconds)
+    return replace(info, path=path, data_dir=data)
 
 
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     info = cached_db(n)
-    how = f"seeded in {info.seconds:.1f} s" if info.seconds else "cached"
+    if not info.seconds:
+        how = "cached"
+    else:
+        how = f"seeded in {info.seconds:.1f} s"
+        if info.index_seconds:
+            how += (f", of which vector index {info.index_seconds:.1f} s"
+                    f"{' (HNSW graph)' if info.graph else ''}")
     print(f"{info.path}: {info.articles} articles, {info.translated} English translations, "
-          f"{info.sources} sources ({how}; {info.path.stat().st_size / 1e6:.0f} MB)")
+          f"{info.sources} sources, {info.stories} stories, vectors of {info.model} "
+          f"({how}; {info.path.stat().st_size / 1e6:.0f} MB; load "
+          f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])})")
+    print(f"vector index snapshot in {info.data_dir}")
     return 0
 
 

@@ -5,8 +5,12 @@ Each row gets a fresh uvicorn subprocess on 127.0.0.1 (one worker, like `babelwi
 serve`; then two workers, one per core, on a TCP_NODELAY listener: see `serve_workers`),
 warmed up, measured under light load (two connections per worker), then loaded with
 `wrk -t2 -c64 -dDURATION --latency`. Pages: the article page /en/a/{id}-{slug} of a
-non-English article with a full English translation (translated view, similar news as it
-is), and the first page of /en/all. Targets:
+non-English article with a full English translation (translated view, with its similar news
+from the embedding index and its story's coverage line), and the first page of /en/all.
+The stores (benchmarks/_seed.py) carry article vectors of the default embedder and stories,
+and each server starts its vector index from the snapshot beside the store; before a page is
+measured it is checked to show what a reader gets (similar news on the article page, top
+stories on the front page), and the run stops when it does not. Targets:
 
 - all-news p50 latency at 100k articles <= 1.5x its p50 at 1k;
 - article page req/s >= 30% of the minimal endpoint's, with p99 <= 50 ms.
@@ -59,22 +63,20 @@ TARGET_P99_MS = 50.0
 
 def build_babelwire(db_path: str) -> tuple[Starlette, Context]:
     """The site over the store at `db_path`, as `babelwire serve` builds it (no crawler,
-    no translation engines: nothing runs beside the web)."""
-    import tempfile
-
+    no translation engines: nothing runs beside the web), with the default embedder and
+    the store's data directory, so the vector index starts from the seeder's snapshot
+    instead of each worker building an HNSW graph in the background."""
     import _seed
 
     from babelwire.catalog.loader import catalog_from_specs
-    from babelwire.config import Settings
     from babelwire.context import Context
     from babelwire.web.app import create_app
 
-    settings = Settings.load(env={}, data_dir=tempfile.gettempdir(),
-                             database_url=f"sqlite:///{db_path}", engines=(), translate=False,
-                             # the default page cache; BABELWIRE_PAGE_CACHE_SECONDS=0 measures
-                             # every request rendered anew
-                             page_cache_seconds=float(os.environ.get(
-                                 "BABELWIRE_PAGE_CACHE_SECONDS", "20")))
+    settings = _seed.store_settings(Path(db_path), engines=(), translate=False,
+                                    # the default page cache; BABELWIRE_PAGE_CACHE_SECONDS=0
+                                    # measures every request rendered anew
+                                    page_cache_seconds=float(os.environ.get(
+                                        "BABELWIRE_PAGE_CACHE_SECONDS", "20")))
     ctx = Context.open(settings, catalog=catalog_from_specs(_seed.source_specs()),
                        sync_catalog=False)
     return create_app(ctx), ctx
@@ -283,9 +285,10 @@ def pick_article(db: Path) -> int:
     return int(aid)
 
 
-def article_url(base: str, aid: int) -> str:
+def article_url(base: str, aid: int) -> tuple[str, int]:
     """The canonical URL of the article (its slug from the /a/{id} redirect), checked to
-    render the translated view with similar news."""
+    render the translated view with similar news and its story; and the number of
+    similar-news items shown."""
     import httpx
 
     r = httpx.get(f"{base}/{LANG}/a/{aid}", timeout=30)
@@ -295,9 +298,34 @@ def article_url(base: str, aid: int) -> str:
     page = httpx.get(url, timeout=30)
     if page.status_code != 200 or "Machine-translated from" not in page.text:
         raise SystemExit(f"{url}: {page.status_code}, not the translated view")
-    if 'data-testid="similar-item"' not in page.text:
-        print(f"warning: {url} shows no similar news", file=sys.stderr)
-    return url
+    similar = check_similar(url, page.text)
+    if 'data-testid="story-link"' not in page.text:
+        raise SystemExit(f"FAILED: {url} shows no story coverage link (article without a "
+                         "story?)")
+    return url, similar
+
+
+def check_similar(url: str, html: str, minimum: int = 3) -> int:
+    """The number of similar-news items on an article page; fails loudly below `minimum`
+    (each seeded article has ~7 story mates in its +-7-day window: 8 are shown)."""
+    items = html.count('data-testid="similar-item"')
+    if items < minimum:
+        raise SystemExit(f"FAILED: {url} shows {items} similar-news items (wanted >= "
+                         f"{minimum}): no vectors in the store, or the index not loaded")
+    return items
+
+
+def check_front(base: str, minimum: int = 3) -> int:
+    """The number of top stories on the front page; fails loudly below `minimum`."""
+    import httpx
+
+    url = f"{base}/{LANG}/"
+    page = httpx.get(url, timeout=60)
+    stories = page.text.count('data-testid="story"')
+    if page.status_code != 200 or stories < minimum:
+        raise SystemExit(f"FAILED: {url}: {page.status_code}, {stories} top stories "
+                         f"(wanted >= {minimum}): no stories in the store?")
+    return stories
 
 
 def check_listing(url: str) -> int:
@@ -359,7 +387,7 @@ def profile_page(db: Path, path: str, *, requests: int = 30, top: int = 14) -> s
     import httpx
     from sqlalchemy import event
 
-    from babelwire.similar.lexical import similar_articles
+    from babelwire.similar.news import similar_news
     from babelwire.store import reader
 
     app, ctx = build_babelwire(str(db))
@@ -393,7 +421,7 @@ def profile_page(db: Path, path: str, *, requests: int = 30, top: int = 14) -> s
         if m:
             aid = int(m.group(2))
             calls["reader.get_article"] = lambda: reader.get_article(s, aid, LANG)
-            calls["similar_articles (similar news)"] = lambda: similar_articles(s, aid, LANG)
+            calls["similar_news (vector index)"] = lambda: similar_news(ctx, s, aid, LANG)
         else:
             calls["reader.list_articles (30 items)"] = (
                 lambda: reader.list_articles(s, lang=LANG, limit=30))
@@ -497,8 +525,10 @@ def main() -> int:
     for n in (args.small, args.articles):
         info = _seed.cached_db(n)
         how = f"seeded in {info.seconds:.0f} s" if info.seconds else "cached"
-        print(f"store: {n:,} articles, {info.translated:,} English translations ({how}): "
-              f"{info.path}")
+        if info.index_seconds:
+            how += f", vector index {info.index_seconds:.0f} s"
+        print(f"store: {n:,} articles, {info.translated:,} English translations, "
+              f"{info.stories:,} stories, vectors of {info.model} ({how}): {info.path}")
         dbs[n] = info.path
     aid = pick_article(dbs[args.articles])
 
@@ -536,11 +566,16 @@ def main() -> int:
         with server("babelwire_app", workers=w, db=dbs[args.small],
                     ready_path="/healthz", stock=args.stock_workers) as base:
             check_listing(base + all_path)
+            check_front(base)
             rows.append(Row(f"all news, page 1, {args.small:,} articles", w,
                             *load(base + all_path, w)))
         with server("babelwire_app", workers=w, db=dbs[args.articles],
                     ready_path="/healthz", stock=args.stock_workers) as base:
-            url = article_url(base, aid)
+            url, similar = article_url(base, aid)
+            front = check_front(base)
+            if w == workers[0]:
+                print(f"  checked: {url.removeprefix(base)} shows {similar} similar-news "
+                      f"items; /{LANG}/ shows {front} top stories", flush=True)
             paths["article"] = url.removeprefix(base)
             rows.append(Row(f"article page, {args.articles:,} articles", w, *load(url, w)))
         with server("babelwire_app", workers=w, db=dbs[args.articles],
