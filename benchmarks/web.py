@@ -497,9 +497,10 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--duration", type=float, default=20.0, help="seconds per wrk run")
+    # whole seconds: wrk rejects a fractional duration ("-d2.5s": usage, exit code 1)
+    ap.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
     ap.add_argument("--timeout", type=float, default=30.0, help="wrk's request timeout (s)")
-    ap.add_argument("--warmup", type=float, default=3.0, help="seconds of wrk before each")
+    ap.add_argument("--warmup", type=int, default=3, help="seconds of wrk before each")
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", default="1,2", help="uvicorn worker counts to run")
@@ -548,7 +549,7 @@ def main() -> int:
             run_wrk(url, duration=args.warmup, threads=1, connections=light_conns,
                     timeout=args.timeout, warmup=True)
             idle()
-        light = run_wrk(url, duration=max(2.0, args.duration / 2), threads=1,
+        light = run_wrk(url, duration=max(2, args.duration // 2), threads=1,
                         connections=light_conns, timeout=args.timeout)
         idle()
         heavy = run_wrk(url, duration=args.duration, threads=args.threads,
@@ -587,7 +588,7 @@ def main() -> int:
     print(f"load after:  {uptime()}")
     print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency, after "
           f"{args.warmup:g} s of warm-up and a light run (-t1, 2 connections per worker, "
-          f"{max(2.0, args.duration / 2):g} s); one fresh uvicorn server per row (asyncio "
+          f"{max(2, args.duration // 2):g} s); one fresh uvicorn server per row (asyncio "
           "loop, h11)\n")
     print(f"{'':<38} {'':>7} {'light load':>18} | {f'-c{args.connections}':>42}")
     print(f"{'page':<38} {'workers':>7} {'req/s':>9} {'p50 ms':>8} | {'req/s':>9} "
