@@ -1,7 +1,8 @@
 """Story merges: an event split by arrival order into two stories becomes one when an
 article bridging them arrives; the merged story's page and API address redirect to the
-surviving story, which counts every member. Real SQLite store and vector index; the vectors
-are set by hand (2 of 512 dimensions) so the geometry is known."""
+surviving story, which counts every member; workers indexing at once on PostgreSQL agree on
+stories; index jobs in batches. Real SQLite and PostgreSQL stores and vector index; vectors
+of the merge tests are set by hand (2 of 512 dimensions) so the geometry is known."""
 
 from __future__ import annotations
 
@@ -140,3 +141,70 @@ def test_index_jobs_run_in_batches_and_a_bad_article_costs_only_itself(ctx: Cont
         done = {a.id: a.story_id for a in s.query(Article)}
     assert [aid for aid, story in done.items() if story is not None] == [1, 2, 4, 5]
     assert 3 not in ctx.vectors.index and all(a in ctx.vectors.index for a in (1, 2, 4, 5))
+
+
+FACTS = ("The Ebro burst its banks in Zaragoza overnight, flooding streets and forcing "
+         "hundreds of residents from their homes.")
+EVENT = [
+    "Rescue teams moved families to shelters as the river kept rising.",
+    "The mayor said it was the worst flood the city had seen in decades.",
+    "Emergency services pumped water from the flooded streets.",
+    "Farmers near the city counted losses after the river flooded their fields.",
+    "Schools stayed closed and trains to Madrid were cancelled.",
+    "Forecasters expect the water to fall slowly over the weekend.",
+]
+
+
+def test_two_workers_put_one_event_in_one_story(store_url: str, tmp_path: Path) -> None:
+    # two worker processes (two contexts, each with its own in-memory index) index reports of
+    # one event at the same moment; each must see the other's committed articles before it
+    # assigns, or each would start its own story for the event
+    if not store_url.startswith("postgresql"):
+        pytest.skip("several workers index at once only on PostgreSQL (SQLite: one runner)")
+    import threading
+
+    from babelwire.ingest import pipeline
+    from babelwire.store.models import Block
+
+    workers = [Context.open(make_settings(tmp_path / f"w{i}", database_url=store_url))
+               for i in range(2)]
+    try:
+        with workers[0].db.session() as s:
+            for aid, sentence in enumerate(EVENT, start=1):
+                s.add(Article(id=aid, url=f"https://n{aid}.example/a",
+                              url_key=f"n{aid}.example/a", status=READY, discovered_at=T,
+                              published_at=T + timedelta(minutes=aid), language="en",
+                              country="ES", title=f"Ebro floods Zaragoza: {sentence[:40]}",
+                              authors=[], language_hints=[], word_count=40))
+                s.flush()
+                s.add(Block(article_id=aid, position=0, type="paragraph",
+                            text=f"{FACTS} {sentence}"))
+        for w in workers:
+            _ = w.vectors.model  # load the model before the race
+        start = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def run(w: Context, ids: list[int]) -> None:
+            try:
+                start.wait()
+                for aid in ids:  # one at a time, interleaving with the other worker
+                    asyncio.run(pipeline.index_articles(w, [(aid, False)]))
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(w, ids))
+                   for w, ids in zip(workers, ([1, 3, 5], [2, 4, 6]), strict=True)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        with workers[0].db.session() as s:
+            story_ids = {a.story_id for a in s.query(Article)}
+            live = [st for st in s.query(Story) if st.merged_into is None and st.articles]
+        assert None not in story_ids
+        assert len(story_ids) == 1, story_ids
+        assert len(live) == 1 and live[0].articles == len(EVENT)
+    finally:
+        for w in workers:
+            w.close()

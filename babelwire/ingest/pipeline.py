@@ -390,6 +390,8 @@ async def index_articles(ctx: Context, jobs: Sequence[tuple[int, bool]]) -> list
         placed: list[int] = []
         try:
             with ctx.db.session() as s:
+                cluster.lock_stories(s)  # other workers' stories: wait for theirs, then read
+                space.sync()
                 for (aid, _text, _lang), vector in zip(todo, vectors, strict=True):
                     art = s.get(Article, aid)
                     if art is None or art.status != READY:  # changed while embedding

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from babelwire.similar.vectors import VectorSpace, from_bytes, to_bytes
@@ -36,6 +36,22 @@ MEMBERS = (READY, DUPLICATE)
 def _unit(v: np.ndarray) -> np.ndarray:
     n = float(np.linalg.norm(v))
     return v / n if n > 0 else v
+
+
+# any constant: the key of PostgreSQL's transaction-level advisory lock on story assignment
+STORY_LOCK_KEY = 0x62776C73  # "bwls"
+
+
+def lock_stories(s: Session) -> None:
+    """Serialise story assignment across processes until this transaction ends.
+
+    On PostgreSQL several workers index at once; without this, two of them could each start
+    a story for the same event, neither seeing the other's uncommitted article. Call it
+    before syncing the process's index, so the index holds every article committed before.
+    SQLite runs one writer at a time and Babelwire's in-process runner assigns from one
+    thread, so there is nothing to take there."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
 
 
 def assign_story(s: Session, space: VectorSpace, art: Article, vector: np.ndarray, *,
