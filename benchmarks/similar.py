@@ -3,7 +3,8 @@
 
 - Embedding: NTREX-128 documents (../shared/data; each document in each language is one
   article of about 350 words) cut to the configured word budget, embedded one article at a
-  time (as each ingest job does) and in batches of 32, on this machine's cores.
+  time and in batches of 32, on this machine's cores; then the whole index stage as ingest
+  runs it (the runner's batched index jobs after the real pipeline stored the pages).
 - Scale: a SQLite store seeded with N articles whose vectors are synthetic but clustered
   (20 articles a story on average, unit vectors around a story centre, 60 days of
   publication times), each already in its story with the story's centroid, as the pipeline
@@ -99,6 +100,24 @@ def bench_embedding(space: VectorSpace, budget: int) -> None:
     print(f"embedding ({space.model}, budget {budget} words, mean {words:.0f} words/article,"
           f" {os.cpu_count()} cores): one at a time {single:.1f} articles/s; batches of 32 "
           f"{batched:.1f} articles/s [load {loadavg()}]")
+
+
+def bench_index_jobs(embedder: str) -> None:
+    """The whole index stage as ingest runs it: NTREX pages fetched, extracted and stored
+    through the real pipeline, then the runner's index jobs (in batches: text from the
+    store, Ukrainian and Catalan machine-translated for the model, embedding, vectors
+    written, stories assigned)."""
+    if not NTREX.exists():
+        print(f"index jobs: skipped ({NTREX} absent)")
+        return
+    from tests.support.factories import make_settings
+    from tests.support.ntrex_retrieval import run
+
+    res = run(NTREX, make_settings(Path(tempfile.mkdtemp()), translate=False, workers=4,
+                                   embedder=embedder))
+    print(f"index jobs ({res.ready:,} NTREX articles in 9 languages, {embedder}): "
+          f"{res.ready / res.index_seconds:.1f} articles/s; ingest before them "
+          f"{res.ready / res.ingest_seconds:.1f} pages/s [load {loadavg()}]")
 
 
 # --------------------------------------------------------------------------- the store
@@ -266,6 +285,7 @@ def main() -> int:
     if not args.skip_embedding:
         settings = Settings.load(env={}, embedder=args.embedder, data_dir=tempfile.mkdtemp())
         bench_embedding(VectorSpace(Database("sqlite://"), settings), settings.embed_words)
+        bench_index_jobs(args.embedder)
     for n in (int(x) for x in args.sizes.split(",") if x):
         bench_scale(n, args.embedder, args.queries, args.new_articles)
     return 0
