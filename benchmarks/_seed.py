@@ -379,7 +379,7 @@ def default_model() -> tuple[str, int]:
     from babelwire.similar.vectors import VectorSpace
     from babelwire.store.database import Database
 
-    space = VectorSpace(Database("sqlite://"), store_settings(CACHE_DIR / "probe.db")))
+    space = VectorSpace(Database("sqlite://"), store_settings(CACHE_DIR / "probe.db"))
     try:
         return space.model, space.embedder.dim
     finally:

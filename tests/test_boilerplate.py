@@ -11,6 +11,9 @@ are read from the store at the end, after re-cleaning, and count blocks:
 - real paragraphs (labelled False): "lost" is the share marked "notice";
 - unlabelled blocks (None) count in neither, only in precision (the share of notices that
   are not real paragraphs).
+Teasers (a short block opening with the publisher's lead-in, "Read more: <headline>", the
+rest changing every time) are boilerplate too, and are also counted apart (`teasers`): the
+natural ones of the fundus pages, and synthetic ones added by `with_teasers`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import difflib
 import gzip
 import itertools
 import json
+import re
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +62,8 @@ class EvalArticle:
     blocks: tuple[tuple[str, str], ...]  # (type, text)
     labels: tuple[bool | None, ...]  # True: boilerplate; False: real paragraph; None: neither
     published: datetime = T0
+    teasers: tuple[bool, ...] = ()  # which blocks are teasers (labelled True); () for none
+    language: str = ""
 
 
 @dataclass
@@ -67,14 +74,16 @@ class Scores:
     real: int = 0
     lost: int = 0  # real paragraphs marked notice
     notices: int = 0
+    teasers: int = 0  # teaser blocks (boilerplate whose wording changes after a lead-in)
+    teasers_found: int = 0
     articles: int = 0
     seconds: float = 0.0
     missed: list[str] = field(default_factory=list)
     lost_texts: list[str] = field(default_factory=list)
 
     def add(self, other: Scores) -> None:
-        for name in ("blocks", "boilerplate", "found", "real", "lost", "notices", "articles",
-                     "seconds"):
+        for name in ("blocks", "boilerplate", "found", "real", "lost", "notices", "teasers",
+                     "teasers_found", "articles", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.missed += other.missed
         self.lost_texts += other.lost_texts
@@ -82,6 +91,10 @@ class Scores:
     @property
     def recall(self) -> float:
         return self.found / self.boilerplate if self.boilerplate else 1.0
+
+    @property
+    def teaser_recall(self) -> float:
+        return self.teasers_found / self.teasers if self.teasers else 1.0
 
     @property
     def lost_share(self) -> float:
@@ -134,17 +147,22 @@ def run_stream(db: Database, source_id: str, articles: Sequence[EvalArticle]) ->
         for aid, item in zip(ids, articles, strict=True):
             roles = [b.role for b in s.scalars(select(Block).where(Block.article_id == aid)
                                                .order_by(Block.position))]
-            for role, (_kind, text), label in zip(roles, item.blocks, item.labels, strict=True):
-                score_block(scores, role == bp.NOTICE, label, text)
+            teasers = item.teasers or (False,) * len(item.blocks)
+            for role, (_kind, text), label, teaser in zip(roles, item.blocks, item.labels,
+                                                          teasers, strict=True):
+                score_block(scores, role == bp.NOTICE, label, text, teaser=teaser)
     return scores
 
 
-def score_block(scores: Scores, notice: bool, label: bool | None, text: str) -> None:
+def score_block(scores: Scores, notice: bool, label: bool | None, text: str, *,
+                teaser: bool = False) -> None:
     scores.blocks += 1
     scores.notices += notice
     if label is True:
         scores.boilerplate += 1
         scores.found += notice
+        scores.teasers += teaser
+        scores.teasers_found += teaser and notice
         if not notice:
             scores.missed.append(text)
     elif label is False:
@@ -191,8 +209,9 @@ def demo_streams(ctx: Any, newsroom: Any) -> dict[str, list[EvalArticle]]:
             labels = tuple(True if norm(t) in appeals.get(art.source_id or "", set())
                            else False if norm(t) in paragraphs else None for _, t in blocks)
             assert art.source_id is not None and art.published_at is not None
-            streams[art.source_id].append(EvalArticle(art.title or "", tuple(blocks), labels,
-                                                      art.published_at))
+            streams[art.source_id].append(EvalArticle(
+                art.title or "", tuple(blocks), labels, art.published_at,
+                language=art.language or ""))
     return dict(streams)
 
 
@@ -219,8 +238,10 @@ def fundus_streams(data_dir: Path) -> dict[str, list[EvalArticle]]:
     """Each publisher's pages in crawl order, extracted by our extractor. A block is a real
     paragraph when it is in the page's gold text (fundus' hand-written parsers); it is
     boilerplate when it is not and recurs (the same or nearly: 90% similar) among the
-    blocks of another of the publisher's pages that are not in theirs either. Blocks in
-    neither class (a caption, a one-off teaser) are left unlabelled: recurrence cannot
+    blocks of another of the publisher's pages that are not in theirs either, or when it is
+    a teaser: a short block not in the gold text opening with the lead-in of such a block
+    of another page (see `teaser_lead`), the rest differing ("MORE : <headline>"). Blocks
+    in neither class (a caption, a one-off teaser) are left unlabelled: recurrence cannot
     find what does not recur."""
     from babelwire.ingest.charset import decode_body
     from babelwire.ingest.extract import extract
@@ -255,16 +276,90 @@ def fundus_streams(data_dir: Path) -> dict[str, list[EvalArticle]]:
         for i, (title, blocks, real, published) in enumerate(pages):
             others = {norm(t) for j, (_, ob, oreal, _) in enumerate(pages) if j != i
                       for (_, t), r in zip(ob, oreal, strict=True) if not r and norm(t)}
+            other_leads = {(teaser_lead(t), norm(t)) for j, (_, ob, oreal, _) in enumerate(pages)
+                           if j != i for (_, t), r in zip(ob, oreal, strict=True)
+                           if not r and teaser_lead(t)}
             labels: list[bool | None] = []
+            teasers: list[bool] = []
             for (_, text), is_real in zip(blocks, real, strict=True):
+                n, lead = norm(text), teaser_lead(text)
+                teaser = False
                 if is_real:
                     labels.append(False)
+                elif n and any(_similar(n, o) for o in others):
+                    labels.append(True)
                 else:
-                    n = norm(text)
-                    labels.append(True if n and any(_similar(n, o) for o in others) else None)
-            articles.append(EvalArticle(title, blocks, tuple(labels), published))
+                    teaser = lead is not None and any(lead == ol and n != on
+                                                      for ol, on in other_leads)
+                    labels.append(True if teaser else None)
+                teasers.append(teaser)
+            articles.append(EvalArticle(title, blocks, tuple(labels), published,
+                                        tuple(teasers), entries[0]["language"]))
         streams[publisher] = articles
     return streams
+
+
+# ---- teasers: a short block opening with the publisher's lead-in, the rest changing
+
+_TEASER_SEP = re.compile(r":|\s[-\u2013\u2014]\s|[\u2013\u2014|]")
+
+
+def teaser_lead(text: str, *, short: int = 20) -> str | None:
+    """The normalised words before a block's first colon, spaced dash or pipe when they are
+    1 to 4 and more words follow, in a block of at most `short` words; else None (the
+    evaluation's own reading of a teaser, written apart from the learner's)."""
+    m = _TEASER_SEP.search(text)
+    if m is None or len(norm(text).split()) > short:
+        return None
+    lead, rest = norm(text[:m.start()]), norm(text[m.end():])
+    return lead if rest and 1 <= len(lead.split()) <= 4 else None
+
+
+# "Read also" lead-ins as publishers write them, to add synthetic teasers to real streams.
+TEASER_LEADS = {
+    "en": "Read more", "de": "Lesen Sie auch", "ru": "Читайте также", "uk": "Читайте також",
+    "fr": "À lire aussi", "es": "Lee también", "ca": "Llegiu també", "pt": "Leia também",
+    "it": "Leggi anche", "pl": "Czytaj także", "cs": "Čtěte také", "tr": "Bunu da okuyun",
+    "no": "Les også", "sv": "Läs också", "da": "Læs også", "nl": "Lees ook",
+    "ko": "관련기사", "ja": "関連記事", "zh": "延伸阅读",
+}
+
+
+def teaser_text(source: str, language: str, headline: str) -> str:
+    """A teaser of `source` for another of its articles: its lead-in (by language; English
+    "Related" when unknown) with one of three layouts chosen by the source's name."""
+    lead = TEASER_LEADS.get(language.split("-")[0].lower(), "Related")
+    layout = zlib.crc32(source.encode("utf-8")) % 3
+    if layout == 1:
+        return f"{lead} \u2013 {headline}"
+    if layout == 2:
+        lead = lead.upper()
+    return f"{lead}{' :' if language.startswith('fr') else ':'} {headline}"
+
+
+def with_teasers(streams: dict[str, list[EvalArticle]],
+                 after: int = 2) -> dict[str, list[EvalArticle]]:
+    """The streams with a teaser (labelled boilerplate) put after the `after`th block of
+    every article: the source's lead-in and the headline of the source's next article (the
+    first for the last), so the words after the lead-in change from article to article."""
+    out: dict[str, list[EvalArticle]] = {}
+    for source, articles in streams.items():
+        titles = [a.title for a in articles]
+        items = []
+        for i, art in enumerate(articles):
+            headline = titles[(i + 1) % len(titles)]
+            if len(titles) < 2 or not headline.strip() or headline == art.title:
+                items.append(art)
+                continue
+            at = min(after, len(art.blocks))
+            teasers = art.teasers or (False,) * len(art.blocks)
+            block = ("paragraph", teaser_text(source, art.language, headline))
+            items.append(EvalArticle(
+                art.title, (*art.blocks[:at], block, *art.blocks[at:]),
+                (*art.labels[:at], True, *art.labels[at:]), art.published,
+                (*teasers[:at], True, *teasers[at:]), art.language))
+        out[source] = items
+    return out
 
 
 # ---- repeated real paragraphs: NTREX-128 documents of different outlets on one event

@@ -22,6 +22,23 @@ back in the source's *unrelated* articles. So, for each READY article with a sou
    text) are deleted; headline translations stay. Their IDs come back in
    `CleanResult.recleaned` so that the caller re-queues translation and embedding.
 
+Teasers ("Read more: <another headline>", "Lesen Sie auch: ...", "ЧИТАЙТЕ ТАКЖЕ: ...") change
+their wording every time, so their whole-block keys never recur. A *short* block (at most
+`SHORT_WORDS` words) that opens with a lead-in of 1 to `LEAD_WORDS` words ending at a
+separator (a colon, a spaced dash, a pipe or an arrow) also gets a lead-in key (`lead_key`,
+a hash in a key space of its own), kept as evidence and learned by the same rule as whole
+blocks, and applied and re-cleaned the same way: once "read more:" is the source's
+boilerplate, every short block opening with it is a notice. A lead-in must also be
+*distinctive*, which no list of words decides: it is learned only when the words after it
+differ between its blocks (else the whole block is the key), when it opens no block longer
+than `SHORT_WORDS` words in the source's recent articles (a dateline, "MOSCOW (Reuters) -",
+or an interviewer's "Q:" opens long paragraphs too: a `long` lead-in key is kept as
+counter-evidence), when it holds no digit (live-ticker times, numbered lists) and when what
+follows it is not a quotation ('He said: "..."'). Blocks without a separator have no lead-in
+key: short one-liners opening with "But", "The", a byline's "By" share their first words
+across unrelated articles without being boilerplate. Lead-in keys never apply to long
+blocks, so a learned lead-in cannot take a real paragraph that happens to open the same way.
+
 An article is never emptied: when its blocks that are not notices would hold fewer than
 `MIN_TEXT_WORDS` words, all of them stay text. Articles without a source (a URL submitted
 by hand) learn nothing and are not cleaned: there is no publisher to learn from.
@@ -50,14 +67,18 @@ from babelwire.ingest import dedup
 from babelwire.store.models import READY, Article, Block, Boilerplate, SourceBlock, Translation
 
 __all__ = [
+    "LEAD_WORDS",
     "MIN_TEXT_WORDS",
     "MIN_UNRELATED",
     "NOTICE",
+    "SHORT_WORDS",
     "TEXT",
     "WINDOW",
     "CleanResult",
     "block_key",
     "clean_article",
+    "lead_in",
+    "lead_key",
     "related",
 ]
 
@@ -89,6 +110,12 @@ RELATED_NAMES_MIN = 3
 # event (a pair the relatedness test misses) does not make their shared text boilerplate.
 GROUP_SHARE = 0.6
 
+# Teasers: a block of at most SHORT_WORDS words (a character of a script written without
+# spaces counts half a word) may open with a lead-in of 1 to LEAD_WORDS words ending at a
+# separator; LEAD_WORDS = 0 turns lead-in learning off.
+SHORT_WORDS = 20
+LEAD_WORDS = 4
+
 _KEY_SALT = b"babelwire-boilerplate1"  # changing it (or the normalisation) resets learning
 _DIGITS = re.compile(r"\d+")
 _NO_SPACE_CHAR = re.compile(
@@ -96,6 +123,13 @@ _NO_SPACE_CHAR = re.compile(
     "\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]")
 _NAME_TOKEN = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*|[.!?:;\u00ab\u00bb\"\u201c\u201d\u201e]")
 _SENTENCE_BREAK = frozenset(".!?:;\u00ab\u00bb\"\u201c\u201d\u201e")
+# What ends a lead-in: a colon (not one inside a time, "10:33"), a dash with a space before
+# and after it (a hyphen joins words), an en or em dash, a pipe or an arrow.
+_LEAD_SEP = re.compile(
+    r"(?<!\d)\s*:(?!\d)|\s[-\u2010-\u2015]+\s|\s*[\u2012-\u2015]+|\s*[|>\u2192\u25b6\u25ba\u27a4]")
+# A lead-in followed by a quotation mark introduces a quote ("He said: \u201c...\u201d").
+_QUOTE_MARKS = frozenset("\"'\u00ab\u00bb\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f"
+                         "\u2039\u203a\u300c\u300d\u300e\u300f")
 
 
 @dataclass(frozen=True)
@@ -127,6 +161,78 @@ def _keyable(text: str) -> bool:
     return bool(_tokens(text))
 
 
+def _hash(space: bytes, words: str) -> int:
+    digest = hashlib.blake2b(space + words.encode("utf-8"), digest_size=8,
+                             key=_KEY_SALT).digest()
+    return dedup.to_signed64(int.from_bytes(digest, "little"))
+
+
+def _short(tokens: Sequence[str]) -> bool:
+    return sum(0.5 if _NO_SPACE_CHAR.match(t) else 1.0 for t in tokens) <= SHORT_WORDS
+
+
+def _split_lead(text: str) -> tuple[list[str], str] | None:
+    """(lead-in words, the lead-in as written) of a block opening with one, else None."""
+    if LEAD_WORDS <= 0:
+        return None
+    norm = unicodedata.normalize("NFKC", text)
+    m = _LEAD_SEP.search(norm)
+    if m is None:
+        return None
+    words = _tokens(norm[:m.start()])
+    rest = norm[m.end():].lstrip()
+    if not 1 <= len(words) <= LEAD_WORDS or not _tokens(rest) or rest[0] in _QUOTE_MARKS:
+        return None
+    if any(c.isdigit() for w in words for c in w):
+        return None
+    return words, norm[:m.end()].strip()
+
+
+def lead_in(text: str) -> str | None:
+    """The lead-in a block opens with, as written ("Read more:"), when it has one; whether
+    the block is short enough for it to count is `lead_key`'s business."""
+    split = _split_lead(text)
+    return split[1] if split else None
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """A block's keys: its whole-block key; for a short block opening with a lead-in, the
+    lead-in key; for a long one, the lead-in's counter-evidence key (never learned)."""
+
+    whole: int | None
+    lead: int | None = None
+    long: int | None = None
+
+
+def _lead_words(words: Sequence[str]) -> str:
+    return " ".join(w[:KEY_WORD_CHARS] for w in words)
+
+
+def _keys(text: str) -> _Keys:
+    tokens = _tokens(text)
+    if not tokens:
+        return _Keys(None)
+    whole = block_key(text)
+    split = _split_lead(text)
+    if split is None:
+        return _Keys(whole)
+    words = _lead_words(split[0])
+    if _short(tokens):
+        return _Keys(whole, lead=_hash(b"lead\0", words))
+    return _Keys(whole, long=_hash(b"long\0", words))
+
+
+def _long_of(lead_words: Sequence[str]) -> int:
+    return _hash(b"long\0", _lead_words(lead_words))
+
+
+def lead_key(text: str) -> int | None:
+    """The lead-in key of a short block opening with a lead-in ("Read more: <headline>"),
+    in a key space of its own (it never equals a `block_key`); None for other blocks."""
+    return _keys(text).lead
+
+
 # --------------------------------------------------------------------------- relatedness
 
 
@@ -137,6 +243,7 @@ class _Doc:
     title_words: frozenset[str]
     title_names: frozenset[str]
     keys: tuple[int | None, ...]
+    leads: tuple[int | None, ...]
     names: tuple[frozenset[str], ...]
 
 
@@ -167,10 +274,12 @@ def _names(text: str) -> frozenset[str]:
 
 
 def _doc(title: str | None, texts: Sequence[str]) -> _Doc:
+    keys = [_keys(t) for t in texts]
     return _Doc(
         title_words=_content_words(title or ""),
         title_names=_names(title or ""),
-        keys=tuple(block_key(t) if _keyable(t) else None for t in texts),
+        keys=tuple(k.whole for k in keys),
+        leads=tuple(k.lead for k in keys),
         names=tuple(_names(t) for t in texts),
     )
 
@@ -183,17 +292,22 @@ def _overlap(a: set[str], b: set[str]) -> float:
 
 def _rest_names(doc: _Doc, skip: set[int]) -> set[str]:
     names: set[str] = set(doc.title_names)
-    for key, n in zip(doc.keys, doc.names, strict=True):
-        if key is None or key not in skip:
+    for key, lead, n in zip(doc.keys, doc.leads, doc.names, strict=True):
+        if (key is None or key not in skip) and (lead is None or lead not in skip):
             names |= n
     return names
+
+
+def _key_set(keys: Iterable[int | None]) -> set[int]:
+    return {k for k in keys if k is not None}
 
 
 def _related_docs(a: _Doc, b: _Doc, ignore: set[int]) -> bool:
     title = len(a.title_words & b.title_words) + len(a.title_names & b.title_names)
     if title >= RELATED_TITLE:
         return True
-    shared = {k for k in a.keys if k is not None} & {k for k in b.keys if k is not None}
+    # Blocks the two share, whole or by their lead-in (two teasers of one publisher).
+    shared = (_key_set(a.keys) & _key_set(b.keys)) | (_key_set(a.leads) & _key_set(b.leads))
     na = _rest_names(a, shared | ignore)
     nb = _rest_names(b, shared | ignore)
     return len(na & nb) >= RELATED_NAMES_MIN and _overlap(na, nb) >= RELATED_NAMES
@@ -255,8 +369,11 @@ def _blocks(s: Session, article_id: int) -> list[Block]:
 def _apply(blocks: Sequence[Block], boilerplate: set[int]) -> tuple[bool, int, bool]:
     """Set each block's role from the learned keys (never emptying the article).
     Returns (changed, notices, kept_short)."""
-    wanted = [NOTICE if _keyable(b.text) and block_key(b.text) in boilerplate else TEXT
-              for b in blocks]
+    wanted = []
+    for b in blocks:
+        keys = _keys(b.text)
+        hit = keys.whole in boilerplate or keys.lead in boilerplate
+        wanted.append(NOTICE if keys.whole is not None and hit else TEXT)
     kept_short = False
     if NOTICE in wanted:
         left = sum(len(b.text.split()) for b, r in zip(blocks, wanted, strict=True) if r == TEXT)
@@ -268,6 +385,11 @@ def _apply(blocks: Sequence[Block], boilerplate: set[int]) -> tuple[bool, int, b
             block.role = role
             changed = True
     return changed, wanted.count(NOTICE), kept_short
+
+
+def _lookup_keys(keys: Iterable[_Keys]) -> list[int]:
+    """The keys of blocks that can be learned (whole blocks and short blocks' lead-ins)."""
+    return list(dict.fromkeys(k for ks in keys for k in (ks.whole, ks.lead) if k is not None))
 
 
 def _learned(s: Session, source_id: str, keys: Iterable[int]) -> set[int]:
@@ -310,12 +432,16 @@ def clean_article(s: Session, article_id: int, *, now: datetime) -> CleanResult:
     source_id = art.source_id
     blocks = _blocks(s, article_id)
     texts = [b.text for b in blocks]
-    keys = [block_key(t) for t in texts if _keyable(t)]
-    _record_evidence(s, source_id, article_id, keys, now)
-    known = _learned(s, source_id, keys)
+    block_keys = [_keys(t) for t in texts]
+    keys = [k.whole for k in block_keys if k.whole is not None]
+    leads = [k.lead for k in block_keys if k.lead is not None]
+    longs = [k.long for k in block_keys if k.long is not None]
+    _record_evidence(s, source_id, article_id, [*keys, *leads, *longs], now)
+    known = _learned(s, source_id, [*keys, *leads])
 
-    # Keys held by other recent articles of the source: candidates for learning.
-    candidates = [k for k in dict.fromkeys(keys) if k not in known]
+    # Keys held by other recent articles of the source: candidates for learning (whole
+    # blocks first, so that a lead-in is only learned for blocks that vary after it).
+    candidates = [k for k in dict.fromkeys([*keys, *leads]) if k not in known]
     holders: dict[int, list[int]] = {}
     if candidates:
         rows = s.execute(
@@ -325,6 +451,9 @@ def clean_article(s: Session, article_id: int, *, now: datetime) -> CleanResult:
             .order_by(SourceBlock.seen_at.desc(), SourceBlock.article_id.desc()))
         for key, other in rows:
             holders.setdefault(key, []).append(other)
+        holders = {k: holders[k] for k in candidates if k in holders}
+    lead_set = set(leads)
+    not_distinctive = _opening_long_blocks(s, source_id, texts, lead_set & set(holders))
     learned: list[int] = []
     groups_of: dict[int, int] = {}
     if holders:
@@ -336,18 +465,26 @@ def clean_article(s: Session, article_id: int, *, now: datetime) -> CleanResult:
                     docs[other] = _doc(other_art.title if other_art else None,
                                        [b.text for b in _blocks(s, other)])
         # Known boilerplate says nothing about whether two articles are about one thing.
-        ignore = _learned(
-            s, source_id, {k for d in docs.values() for k in d.keys if k is not None})
+        ignore = _learned(s, source_id, {k for d in docs.values()
+                                         for k in (*d.keys, *d.leads) if k is not None})
         for key, others in holders.items():
             ids = [article_id, *others[:MAX_HOLDERS - 1]]
             if len(ids) < MIN_UNRELATED:
+                continue
+            if key in lead_set and (key in not_distinctive
+                                    or not _varies_after(key, ids, docs, ignore | set(learned))):
                 continue
             groups = _components(ids, docs, ignore | set(learned))
             if groups >= max(MIN_UNRELATED, math.ceil(GROUP_SHARE * len(ids) - 1e-9)):
                 learned.append(key)
                 groups_of[key] = groups
     if learned:
-        first = {block_key(t): t for t in reversed(texts) if _keyable(t)}
+        first: dict[int, str] = {}
+        for k, t in zip(block_keys, texts, strict=True):
+            if k.whole is not None:
+                first.setdefault(k.whole, t)
+            if k.lead is not None:  # stored as "Read more: …": the key is a lead-in's
+                first.setdefault(k.lead, f"{lead_in(t)} \u2026")
         for key in learned:
             s.add(Boilerplate(source_id=source_id, key=key, text=first[key],
                               articles=groups_of[key], learned_at=now))
@@ -360,6 +497,32 @@ def clean_article(s: Session, article_id: int, *, now: datetime) -> CleanResult:
     return CleanResult(article_id, notices, tuple(learned), recleaned, kept_short)
 
 
+def _opening_long_blocks(s: Session, source_id: str, texts: Sequence[str],
+                         leads: set[int]) -> set[int]:
+    """The lead-in keys (among `leads`) that open a long block in one of the source's recent
+    articles: they introduce real paragraphs (a dateline, an interviewer's "Q:")."""
+    long_of: dict[int, int] = {}
+    for text in texts:
+        split = _split_lead(text)
+        lead = _keys(text).lead
+        if split is not None and lead in leads:
+            long_of[_long_of(split[0])] = lead
+    if not long_of:
+        return set()
+    seen = s.scalars(select(SourceBlock.key).distinct().where(
+        SourceBlock.source_id == source_id, SourceBlock.key.in_(list(long_of))))
+    return {long_of[k] for k in seen}
+
+
+def _varies_after(lead: int, ids: Sequence[int], docs: dict[int, _Doc],
+                  ignore: set[int]) -> bool:
+    """Whether the blocks opening with a lead-in differ after it (else the whole block is
+    the key) in blocks not already learned whole."""
+    wholes = {k for i in ids for k, ld in zip(docs[i].keys, docs[i].leads, strict=True)
+              if ld == lead and k not in ignore}
+    return len(wholes) >= 2
+
+
 def _reclean(s: Session, source_id: str, article_id: int, learned: Sequence[int],
              holders: dict[int, list[int]]) -> tuple[int, ...]:
     """Apply the source's boilerplate to its earlier articles holding a newly learned key;
@@ -368,8 +531,8 @@ def _reclean(s: Session, source_id: str, article_id: int, learned: Sequence[int]
     changed: list[int] = []
     for other in others:
         blocks = _blocks(s, other)
-        keys = [block_key(b.text) for b in blocks if _keyable(b.text)]
-        did, _n, _short = _apply(blocks, _learned(s, source_id, keys))
+        keys = _lookup_keys(_keys(b.text) for b in blocks)
+        did, _n, _kept = _apply(blocks, _learned(s, source_id, keys))
         if did:
             changed.append(other)
     if changed:
