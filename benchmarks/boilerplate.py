@@ -83,6 +83,27 @@ def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def one_group_teasers(streams: Streams) -> tuple[int, int]:
+    """(teasers in sources whose articles all count as related (`bp.related`, chained, on
+    the blocks not labelled boilerplate, as the learner leaves out what it has learned): one
+    group, so nothing, appeal or teaser, can be learned there; all teasers)."""
+    stuck = every = 0
+    for articles in streams.values():
+        n = sum(sum(a.teasers) for a in articles)
+        every += n
+        texts = [[t for (_, t), label in zip(a.blocks, a.labels, strict=True) if label is not True]
+                 for a in articles]
+        group = list(range(len(articles)))  # a group's id per article
+        for i, j in itertools.combinations(range(len(articles)), 2):
+            if group[i] != group[j] and bp.related(articles[i].title, texts[i],
+                                                   articles[j].title, texts[j]):
+                old = group[i]
+                group = [group[j] if g == old else g for g in group]
+        if len(set(group)) < bp.MIN_UNRELATED:
+            stuck += n
+    return stuck, every
+
+
 def run(db_for: Callable[[str], Database], streams: Streams, *, lead_words: int) -> (
         dict[str, Scores]):
     """`evaluate` with lead-in learning set to `lead_words` (0: off)."""
@@ -135,6 +156,10 @@ def main() -> None:
                 before = total(run(db_for, streams, lead_words=0))
             scores = run(db_for, streams, lead_words=after)
             report(f"{title} [lead-ins on]", scores, args.verbose)
+            if name.endswith("+teasers"):
+                stuck, every = one_group_teasers(streams)
+                print(f"teasers in sources whose articles are all related (one group: nothing "
+                      f"can be learned there): {stuck} of {every}")
             compared.append((name, before, total(scores)))
     if not args.no_compare:
         print("\n== before (lead-ins off) / after (lead-ins on), totals")

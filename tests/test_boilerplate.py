@@ -341,7 +341,10 @@ def with_teasers(streams: dict[str, list[EvalArticle]],
                  after: int = 2) -> dict[str, list[EvalArticle]]:
     """The streams with a teaser (labelled boilerplate) put after the `after`th block of
     every article: the source's lead-in and the headline of the source's next article (the
-    first for the last), so the words after the lead-in change from article to article."""
+    first for the last), so the words after the lead-in change from article to article.
+    A block of the article opening with the very lead-in given to its source is a teaser
+    of the publisher's too, and is labelled so (TheMirror's own "Read more: <headline>"
+    lines are in fundus' gold text)."""
     out: dict[str, list[EvalArticle]] = {}
     for source, articles in streams.items():
         titles = [a.title for a in articles]
@@ -351,12 +354,17 @@ def with_teasers(streams: dict[str, list[EvalArticle]],
             if len(titles) < 2 or not headline.strip() or headline == art.title:
                 items.append(art)
                 continue
+            text = teaser_text(source, art.language, headline)
+            lead = teaser_lead(text, short=10**6)
+            labels = list(art.labels)
+            teasers = list(art.teasers or (False,) * len(art.blocks))
+            for n, (_kind, other) in enumerate(art.blocks):
+                if teaser_lead(other) == lead:
+                    labels[n], teasers[n] = True, True
             at = min(after, len(art.blocks))
-            teasers = art.teasers or (False,) * len(art.blocks)
-            block = ("paragraph", teaser_text(source, art.language, headline))
             items.append(EvalArticle(
-                art.title, (*art.blocks[:at], block, *art.blocks[at:]),
-                (*art.labels[:at], True, *art.labels[at:]), art.published,
+                art.title, (*art.blocks[:at], ("paragraph", text), *art.blocks[at:]),
+                (*labels[:at], True, *labels[at:]), art.published,
                 (*teasers[:at], True, *teasers[at:]), art.language))
         out[source] = items
     return out
@@ -704,19 +712,249 @@ def test_related_tells_one_story_from_two() -> None:
     assert not bp.related(title, paragraphs, *STORIES[5])
 
 
+# ---------------------------------------------------------------------------- teasers
+
+STORIES_DE = [
+    ("Neue Seilbahn am Tegelberg eröffnet", [
+        "Die neue Seilbahn am Tegelberg bei Füssen hat am Samstag ihre ersten Fahrgäste auf "
+        "den Gipfel gebracht.",
+        "Betriebsleiter Anton Kreuzer sagte, die Kabinen seien bereits für das ganze "
+        "Wochenende ausgebucht."]),
+    ("Bäckerei in Lüneburg feiert hundert Jahre", [
+        "Die Bäckerei Hansen in der Lüneburger Altstadt feiert in diesem Monat ihr "
+        "hundertjähriges Bestehen.",
+        "Inhaberin Greta Hansen führt den Betrieb in vierter Generation und backt noch immer "
+        "nach den Rezepten ihres Urgroßvaters."]),
+    ("Forscher in Jena entdecken seltenen Käfer", [
+        "Biologen der Universität Jena haben in einem Buchenwald im Saaletal einen seit "
+        "Jahrzehnten verschollenen Käfer wiederentdeckt.",
+        "Projektleiterin Miriam Vogt will nun gemeinsam mit dem Forstamt Schutzzonen für das "
+        "Tier einrichten."]),
+]
+STORIES_RU = [
+    ("В Томске открыли новый мост через Ушайку", [
+        "Мэр Томска Дмитрий Махиня открыл в субботу новый пешеходный мост через реку Ушайку "
+        "в центре города.",
+        "Строительство заняло два года и обошлось бюджету в триста миллионов рублей."]),
+    ("Казанский оркестр выступит в Вене", [
+        "Государственный симфонический оркестр Татарстана впервые выступит в Венском "
+        "концертном доме в декабре.",
+        "Дирижёр Александр Сладковский привезёт программу из произведений Чайковского и "
+        "Губайдулиной."]),
+    ("В Мурманске начался сезон северного сияния", [
+        "Туристы со всей страны приехали в Мурманск, чтобы увидеть первое в этом сезоне "
+        "северное сияние.",
+        "Гид Ольга Петрова говорит, что лучшие места для наблюдения находятся за городом, "
+        "вдали от огней."]),
+]
+STORIES_KO = [
+    ("부산 해운대에 새 도서관 개관", [
+        "부산 해운대구가 토요일 바닷가 근처에 새 공공 도서관을 열었다고 밝혔다.",
+        "도서관에는 어린이 열람실과 삼만 권의 책이 마련되어 있으며 평일 밤 열 시까지 운영된다."]),
+    ("강원도 농민들 감자 수확 걱정", [
+        "강원도 평창의 감자 농가들이 긴 장마 때문에 올해 수확량이 크게 줄어들 것이라고 "
+        "우려했다.",
+        "농민 김철수 씨는 밭의 절반 이상이 물에 잠겼다며 정부의 지원을 요청했다."]),
+    ("대전 연구진 새로운 배터리 개발", [
+        "대전의 한 연구소가 겨울철에도 성능이 떨어지지 않는 전기차 배터리를 개발했다고 "
+        "발표했다.",
+        "연구 책임자 박영희 박사는 삼 년 안에 상용화를 목표로 하고 있다고 말했다."]),
+]
+# A publisher's teaser lead-in and three unrelated reports of its, per language and script.
+TEASER_CASES = {
+    "en": ("Read more:", STORIES[:3]),
+    "de": ("Lesen Sie auch:", STORIES_DE),
+    "ru": ("ЧИТАЙТЕ ТАКЖЕ:", STORIES_RU),
+    "ko": ("관련기사:", STORIES_KO),
+}
+
+
+def _source(db: Database, source: str) -> str:
+    with db.session() as s:
+        queries.sync_sources(s, [_spec(source)])
+    return source
+
+
+def test_lead_in_is_the_words_before_a_separator() -> None:
+    teasers = ["Read more: Lindqvist wins the Westmoor chess open",
+               "Read more – Museum in Carrow restores a medieval tapestry",
+               "READ MORE | Thornbury council approves a new cycle bridge"]
+    assert [bp.lead_in(t) for t in teasers] == ["Read more:", "Read more –", "READ MORE |"]
+    keys = {bp.lead_key(t) for t in teasers}
+    assert len(keys) == 1 and None not in keys  # one lead-in, whatever the separator
+    assert len({bp.block_key(t) for t in teasers}) == 3  # while whole blocks differ
+    assert keys.isdisjoint({bp.block_key(t) for t in teasers})
+    assert bp.lead_in("ЧИТАЙТЕ ТАКЖЕ: Казанский оркестр выступит в Вене") == "ЧИТАЙТЕ ТАКЖЕ:"
+    assert bp.lead_in("関連記事：東京で新しい橋が開通") == "関連記事:"  # NFKC colon
+    assert bp.lead_in("あわせて読みたい：大阪の劇場で新作が初演") == "あわせて読みたい:"
+    assert bp.lead_key("관련기사: 대전 연구진 새로운 배터리 개발") is not None
+    assert bp.lead_key("Read more: Lindqvist wins") != bp.lead_key("Read also: Lindqvist wins")
+    for text in [
+        "But the council disagreed with the plan.",  # no separator
+        "By Jane Holloway",
+        "12.31 Uhr: Neue Zahlen aus dem Rathaus",  # a time, not a lead-in
+        "Stand 10:33: Lage unverändert",
+        "We like: the low price and the quiet motor",  # the sentence goes on
+        "Главное — это не сдаваться",
+        "“We won,” he said – and left.",  # a quotation
+        "One of the five members of the board: Ana Ruiz",  # more than LEAD_WORDS words
+        "Read more:",  # nothing after it
+    ]:
+        assert bp.lead_in(text) is None and bp.lead_key(text) is None, text
+    # Only a short block has a lead-in key: a dateline opens long paragraphs.
+    dateline = f"MOSCOW (Reuters) - {STORIES[0][1][0]}"
+    assert bp.lead_in(dateline) == "MOSCOW (Reuters) -" and bp.lead_key(dateline) is None
+    assert bp.lead_key("MOSCOW (Reuters) - Markets were closed on Monday.") is not None
+
+
+@pytest.mark.parametrize("lang", sorted(TEASER_CASES))
+def test_teasers_with_changing_headlines_are_learned(db: Database, lang: str) -> None:
+    lead, stories = TEASER_CASES[lang]
+    for (ta, pa), (tb, pb) in itertools.combinations(stories, 2):
+        assert not bp.related(ta, pa, tb, pb)  # three unrelated reports
+    source = _source(db, f"paper-{lang}")
+    # Each report teases the next one's headline: only the lead-in recurs.
+    teasers = [f"{lead} {stories[(i + 1) % 3][0]}" for i in range(3)]
+    assert len({bp.block_key(t) for t in teasers}) == 3
+    ids = [_add(db, n, *stories[n], teasers[n], source=source) for n in range(3)]
+
+    assert _clean(db, ids[0], 0) == bp.CleanResult(ids[0])  # seen once: nothing learned
+    assert set(_roles(db, ids[0]).values()) == {"text"}
+    second = _clean(db, ids[1], 1)
+    assert second.learned == (bp.lead_key(teasers[1]),) and second.notices == 1
+    assert second.recleaned == (ids[0],)  # the first report's teaser became a notice too
+    third = _clean(db, ids[2], 2)  # a headline never seen: known by its lead-in
+    assert (third.notices, third.learned, third.recleaned) == (1, (), ())
+    for aid, teaser in zip(ids, teasers, strict=True):
+        roles = _roles(db, aid)
+        assert roles.pop(teaser) == "notice"
+        assert set(roles.values()) == {"text"}
+    with db.session() as s:
+        rows = list(s.scalars(select(Boilerplate).where(Boilerplate.source_id == source)))
+    assert [(r.key, r.text, r.articles) for r in rows] == [
+        (bp.lead_key(teasers[0]), f"{lead} \u2026", 2)]
+
+
+def test_recleaning_for_a_lead_in_drops_full_translations(db: Database) -> None:
+    first = _add(db, 1, *STORIES[3], "Related: Lindqvist wins the Westmoor chess open")
+    _clean(db, first, 1)
+    with db.session() as s:
+        s.add(Translation(article_id=first, language="es", source_language="en",
+                          scope="full", title="t", blocks=[], source_hash="x", created_at=T0))
+    second = _add(db, 2, *STORIES[4], "Related: Museum in Carrow restores a medieval tapestry")
+    assert _clean(db, second, 2).recleaned == (first,)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Translation)) == 0
+
+
+def test_a_dateline_opening_long_paragraphs_is_not_learned(db: Database) -> None:
+    briefs = ["MOSCOW (Reuters) - Markets in the Russian capital were closed for a holiday.",
+              "MOSCOW (Reuters) - The rouble was little changed in early trade on Tuesday.",
+              "MOSCOW (Reuters) - Snow delayed flights at Sheremetyevo airport overnight."]
+    assert len({bp.lead_key(b) for b in briefs} - {None}) == 1  # short: they have a lead-in
+
+    def report(n: int) -> tuple[str, list[str]]:
+        title, paragraphs = STORIES[n]
+        return title, [f"MOSCOW (Reuters) - {paragraphs[0]}", *paragraphs[1:]]
+
+    # A wire publisher: every report opens with the dateline, and some carry a short brief
+    # opening with it too. The lead-in recurs in unrelated articles but opens long paragraphs.
+    wire = _source(db, "wire")
+    ids = [_add(db, n, *report(n), *([briefs[n - 2]] if n >= 2 else []), source=wire)
+           for n in range(5)]
+    for n, aid in enumerate(ids):
+        assert _clean(db, aid, n).learned == ()
+    for aid in ids:
+        assert set(_roles(db, aid).values()) == {"text"}
+    # Control: where the dateline opens no long paragraph, the same briefs are learned.
+    other = _source(db, "briefs")
+    control = [_add(db, 10 + n, *STORIES[n], briefs[n], source=other) for n in range(2)]
+    assert _clean(db, control[0], 10).learned == ()
+    assert _clean(db, control[1], 11).learned == (bp.lead_key(briefs[0]),)
+
+
+def test_short_real_paragraphs_opening_alike_stay_text(db: Database) -> None:
+    one_liners = [
+        ["But the council disagreed.", "The vote is on Monday.", "By Jane Holloway",
+         "He said: “We will not give up on this town.”",
+         "We like: the low price and the quiet motor",
+         "10.15 GMT: Police reopened the road to traffic."],
+        ["But the mayor was not convinced.", "The decision is expected in May.",
+         "By Tom Greaves", "He said: “It was the best day of my life.”",
+         "We like: the long battery life", "11.40 GMT: The first ferry left the harbour."],
+        ["But nobody knows when it will open.", "The museum is closed on Mondays.",
+         "By Ruth Okafor", "He said: “Nobody expected this to happen so soon.”",
+         "We like: the bright and clear screen", "16.05 GMT: Flights are running again."],
+    ]
+    ids = [_add(db, n, *STORIES[n], *one_liners[n]) for n in range(3)]
+    for n, aid in enumerate(ids):
+        _clean(db, aid, n)
+    for aid, lines in zip(ids, one_liners, strict=True):
+        roles = _roles(db, aid)
+        assert [roles[t] for t in lines] == ["text"] * len(lines)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Boilerplate)) == 0
+
+
+def test_a_learned_lead_in_leaves_long_paragraphs_alone(db: Database) -> None:
+    teasers = [f"Background: {STORIES[n + 1][0]}" for n in range(3)]
+    long_paragraph = ("Background: The council first proposed a crossing at Eastgate in 2019, "
+                      "but the plan was shelved twice for lack of money before the county "
+                      "agreed to pay half of the cost.")
+    assert bp.lead_in(long_paragraph) == "Background:" and bp.lead_key(long_paragraph) is None
+    ids = [_add(db, 0, *STORIES[0], teasers[0]), _add(db, 1, *STORIES[2], teasers[1])]
+    for n, aid in enumerate(ids):
+        _clean(db, aid, n)
+    assert _roles(db, ids[1])[teasers[1]] == "notice"
+    title, paragraphs = STORIES[4]
+    later = _add(db, 2, title, [paragraphs[0], long_paragraph, *paragraphs[1:]], teasers[2])
+    result = _clean(db, later, 2)
+    assert result.notices == 1
+    roles = _roles(db, later)
+    assert roles[teasers[2]] == "notice" and roles[long_paragraph] == "text"
+
+
+def test_an_article_of_teasers_is_not_emptied(db: Database) -> None:
+    _clean(db, _add(db, 0, *STORIES[0], f"Read more: {STORIES[4][0]}"), 0)
+    assert _clean(db, _add(db, 1, *STORIES[1], f"Read more: {STORIES[5][0]}"), 1).learned
+    stub = store_article(db, "gazette", 2, "Gazette notice",
+                         [("paragraph", f"Read more: {STORIES[2][0]}"),
+                          ("paragraph", "Back on Monday.")], T0 + timedelta(hours=2))
+    result = _clean(db, stub, 2)
+    assert result.kept_short and result.notices == 0
+    assert set(_roles(db, stub).values()) == {"text"}
+
+
 # ---------------------------------------------------------------------------- quality gate
 
 # Measured November 2026 (python benchmarks/boilerplate.py; floors = measured less a margin,
 # never below the issue's: recall >= 0.95, real paragraphs lost <= 1%).
 # demo newsroom: 59 boilerplate blocks in 61 articles, recall 1.000, 0 of 380 real lost.
+# With a synthetic teaser per article (`with_teasers`): 120 boilerplate blocks, 68 of them
+# teasers (7 the newsroom's own Ukrainian box, which opens with the synthetic lead-in),
+# recall 1.000, teasers 1.000, 0 lost (lead-ins off: recall 0.292, teasers 0.103).
 DEMO_RECALL_FLOOR = 0.97
+DEMO_TEASER_RECALL_FLOOR = 0.95
 DEMO_LOST_CEILING = 0.005
-# fundus, 64 publishers with 2-4 pages: 26 recurring boilerplate blocks, recall 1.000;
-# 1 of 3,221 real blocks lost (0.03%: an AnadoluAjansi dateline "Ankara").
+# fundus, 64 publishers with 2-4 pages: 32 boilerplate blocks, 26 recurring whole and 6
+# natural teasers (Metro's "MORE : <headline>"), recall 1.000 (lead-ins off: 0.812, no
+# teaser); 1 of 3,221 real blocks lost (0.03%: an AnadoluAjansi dateline "Ankara").
 FUNDUS_RECALL_FLOOR = 0.95
+FUNDUS_NATURAL_TEASERS_FOUND = 5  # of 6
 FUNDUS_LOST_CEILING = 0.005
+# fundus with a synthetic teaser per page: 181 boilerplate blocks, 155 teasers, recall
+# 0.906, teasers 0.890 (lead-ins off: 0.110, 0.000), 1 of 3,218 real lost. Of the 17 teasers
+# missed, 14 are in publishers whose 2-3 pages all count as related (one group: nothing at
+# all can be learned there), 2 are longer than SHORT_WORDS with their partners left alone,
+# 1 is the only block of a page (kept: an article is never emptied).
+FUNDUS_TEASERS_RECALL_FLOOR = 0.85
 # ntrex, all real, with quotes, leads and halves of reports repeated: 24 of 22,640 lost.
 NTREX_LOST_CEILING = 0.005
+
+
+def _db_in(folder: Path) -> Any:
+    folder.mkdir(exist_ok=True)
+    return lambda name: Database(f"sqlite:///{folder}/{name}.db")
 
 
 @pytest.mark.slow
@@ -731,21 +969,31 @@ def test_quality_on_the_demo_newsroom(tmp_path: Path, newsroom: Any) -> None:
         streams = demo_streams(ctx, newsroom)
     finally:
         ctx.close()
-    sc = total(evaluate(lambda name: Database(f"sqlite:///{tmp_path}/{name}.db"), streams))
+    sc = total(evaluate(_db_in(tmp_path / "plain"), streams))
     assert sc.boilerplate >= 50 and sc.real >= 300  # the newsroom was crawled and labelled
     assert sc.recall >= DEMO_RECALL_FLOOR, sc.missed
     assert sc.lost_share <= DEMO_LOST_CEILING, sc.lost_texts
+    tz = total(evaluate(_db_in(tmp_path / "teasers"), with_teasers(streams)))
+    assert tz.teasers >= 60 and tz.real == sc.real
+    assert tz.recall >= DEMO_RECALL_FLOOR, tz.missed
+    assert tz.teaser_recall >= DEMO_TEASER_RECALL_FLOOR, tz.missed
+    assert tz.lost_share <= DEMO_LOST_CEILING, tz.lost_texts
 
 
 @pytest.mark.slow
 @pytest.mark.shared_data
 def test_quality_on_real_pages_of_one_publisher(tmp_path: Path) -> None:
     data = shared_data("fundus-parser-testdata").parent
-    sc = total(evaluate(lambda name: Database(f"sqlite:///{tmp_path}/{name}.db"),
-                        fundus_streams(data)))
+    streams = fundus_streams(data)
+    sc = total(evaluate(_db_in(tmp_path / "plain"), streams))
     assert sc.boilerplate >= 20 and sc.real >= 3000
     assert sc.recall >= FUNDUS_RECALL_FLOOR, sc.missed
+    assert sc.teasers_found >= FUNDUS_NATURAL_TEASERS_FOUND, sc.missed
     assert sc.lost_share <= FUNDUS_LOST_CEILING, sc.lost_texts
+    tz = total(evaluate(_db_in(tmp_path / "teasers"), with_teasers(streams)))
+    assert tz.teasers >= 140 and tz.real >= 3000
+    assert tz.teaser_recall >= FUNDUS_TEASERS_RECALL_FLOOR, tz.missed
+    assert tz.lost_share <= FUNDUS_LOST_CEILING, tz.lost_texts
 
 
 @pytest.mark.slow

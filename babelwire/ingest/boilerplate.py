@@ -24,20 +24,23 @@ back in the source's *unrelated* articles. So, for each READY article with a sou
 
 Teasers ("Read more: <another headline>", "Lesen Sie auch: ...", "ЧИТАЙТЕ ТАКЖЕ: ...") change
 their wording every time, so their whole-block keys never recur. A *short* block (at most
-`SHORT_WORDS` words) that opens with a lead-in of 1 to `LEAD_WORDS` words ending at a
-separator (a colon, a spaced dash, a pipe or an arrow) also gets a lead-in key (`lead_key`,
-a hash in a key space of its own), kept as evidence and learned by the same rule as whole
-blocks, and applied and re-cleaned the same way: once "read more:" is the source's
-boilerplate, every short block opening with it is a notice. A lead-in must also be
-*distinctive*, which no list of words decides: it is learned only when the words after it
-differ between its blocks (else the whole block is the key), when it opens no block longer
-than `SHORT_WORDS` words in the source's recent articles (a dateline, "MOSCOW (Reuters) -",
-or an interviewer's "Q:" opens long paragraphs too: a `long` lead-in key is kept as
-counter-evidence), when it holds no digit (live-ticker times, numbered lists) and when what
-follows it is not a quotation ('He said: "..."'). Blocks without a separator have no lead-in
-key: short one-liners opening with "But", "The", a byline's "By" share their first words
-across unrelated articles without being boilerplate. Lead-in keys never apply to long
-blocks, so a learned lead-in cannot take a real paragraph that happens to open the same way.
+`SHORT_WORDS` words) that opens with a lead-in, 1 to `LEAD_WORDS` words ending at a
+separator (a colon, a dash, a pipe or an arrow), also gets a lead-in key (`lead_key`, a
+hash in a key space of its own), kept as evidence and learned by the same rule as whole
+blocks (groups of unrelated articles), then applied and re-cleaned the same way: once
+"read more:" is the source's boilerplate, every short block opening with it is a notice.
+No list of words decides what a lead-in is; what makes one distinctive is measured:
+- blocks without a separator have none: one-liners opening with "But" or "The", a byline's
+  "By", share their first words across unrelated articles without being boilerplate;
+- a block opening with a quotation, a lead-in holding a digit (a live ticker's "12.31 Uhr:",
+  a numbered list) and a lead-in followed by a lower-case letter (a sentence going on:
+  "We like: the price", "Главное — это ...") have none;
+- it is learned only when the words after it differ between its blocks (else the whole
+  block is the key), when at most half of its blocks go on with a quotation (a speaker's
+  'He said: "..."' is text), and when it opens no block longer than `SHORT_WORDS` words in
+  the source's recent articles: a dateline ("MOSCOW (Reuters) -") or an interviewer's "Q:"
+  opens long paragraphs too (a `long` key of the lead-in is kept as counter-evidence);
+- it never applies to long blocks, so a real paragraph opening the same way stays text.
 
 An article is never emptied: when its blocks that are not notices would hold fewer than
 `MIN_TEXT_WORDS` words, all of them stay text. Articles without a source (a URL submitted
@@ -46,11 +49,13 @@ by hand) learn nothing and are not cleaned: there is no publisher to learn from.
 The thresholds were chosen by measurement (``python benchmarks/boilerplate.py``): on the
 demo newsroom and on real pages of one publisher (fundus test pages), and on real same-story
 articles in eight languages (NTREX-128 documents of different outlets about one event) that
-must count as related.
+must count as related; the lead-in rules also on those streams with a synthetic teaser
+("Read more: <another of its headlines>", in each publisher's language) in every article.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -110,9 +115,9 @@ RELATED_NAMES_MIN = 3
 # event (a pair the relatedness test misses) does not make their shared text boilerplate.
 GROUP_SHARE = 0.6
 
-# Teasers: a block of at most SHORT_WORDS words (a character of a script written without
-# spaces counts half a word) may open with a lead-in of 1 to LEAD_WORDS words ending at a
-# separator; LEAD_WORDS = 0 turns lead-in learning off.
+# Teasers: a block of at most SHORT_WORDS words may open with a lead-in of 1 to LEAD_WORDS
+# words ending at a separator (a character of a script written without spaces counts half
+# a word); LEAD_WORDS = 0 turns lead-in learning off.
 SHORT_WORDS = 20
 LEAD_WORDS = 4
 
@@ -127,7 +132,7 @@ _SENTENCE_BREAK = frozenset(".!?:;\u00ab\u00bb\"\u201c\u201d\u201e")
 # and after it (a hyphen joins words), an en or em dash, a pipe or an arrow.
 _LEAD_SEP = re.compile(
     r"(?<!\d)\s*:(?!\d)|\s[-\u2010-\u2015]+\s|\s*[\u2012-\u2015]+|\s*[|>\u2192\u25b6\u25ba\u27a4]")
-# A lead-in followed by a quotation mark introduces a quote ("He said: \u201c...\u201d").
+# A lead-in followed by a quotation mark may introduce a quote ("He said: \u201c...\u201d").
 _QUOTE_MARKS = frozenset("\"'\u00ab\u00bb\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f"
                          "\u2039\u203a\u300c\u300d\u300e\u300f")
 
@@ -152,13 +157,12 @@ def block_key(text: str) -> int:
     """Signed 64-bit key of a block: its NFKC, case-folded words (punctuation and spacing
     dropped) with every run of digits masked, so dates, counts and prices do not split one
     recurring block into many. Stable across processes (keyed BLAKE2b)."""
-    words = " ".join(_DIGITS.sub("0", t)[:KEY_WORD_CHARS] for t in _tokens(text))
-    digest = hashlib.blake2b(words.encode("utf-8"), digest_size=8, key=_KEY_SALT).digest()
-    return dedup.to_signed64(int.from_bytes(digest, "little"))
+    return _whole_key(_tokens(text))
 
 
-def _keyable(text: str) -> bool:
-    return bool(_tokens(text))
+def _whole_key(tokens: Sequence[str]) -> int:
+    words = " ".join(_DIGITS.sub("0", t)[:KEY_WORD_CHARS] for t in tokens)
+    return _hash(b"", words)
 
 
 def _hash(space: bytes, words: str) -> int:
@@ -167,25 +171,30 @@ def _hash(space: bytes, words: str) -> int:
     return dedup.to_signed64(int.from_bytes(digest, "little"))
 
 
-def _short(tokens: Sequence[str]) -> bool:
-    return sum(0.5 if _NO_SPACE_CHAR.match(t) else 1.0 for t in tokens) <= SHORT_WORDS
+def _words(tokens: Sequence[str]) -> float:
+    """Words in `tokens`, a character of a script written without spaces counting half."""
+    return sum(0.5 if _NO_SPACE_CHAR.match(t) else 1.0 for t in tokens)
 
 
-def _split_lead(text: str) -> tuple[list[str], str] | None:
-    """(lead-in words, the lead-in as written) of a block opening with one, else None."""
+def _split_lead(text: str) -> tuple[list[str], str, bool] | None:
+    """(lead-in words, the lead-in as written, whether a quotation follows it) of a block
+    opening with a lead-in, else None."""
     if LEAD_WORDS <= 0:
         return None
     norm = unicodedata.normalize("NFKC", text)
     m = _LEAD_SEP.search(norm)
     if m is None:
         return None
-    words = _tokens(norm[:m.start()])
+    head = norm[:m.start()].lstrip()
+    words = _tokens(head)
     rest = norm[m.end():].lstrip()
-    if not 1 <= len(words) <= LEAD_WORDS or not _tokens(rest) or rest[0] in _QUOTE_MARKS:
-        return None
+    if not words or _words(words) > LEAD_WORDS or not _tokens(rest) or head[0] in _QUOTE_MARKS:
+        return None  # (a block opening with a quotation: '"We won," he said -')
     if any(c.isdigit() for w in words for c in w):
         return None
-    return words, norm[:m.end()].strip()
+    if next((c for c in rest if c.isalnum()), "").islower():
+        return None  # the sentence goes on ("We like: the price", "Главное — это")
+    return words, norm[:m.end()].strip(), rest[0] in _QUOTE_MARKS
 
 
 def lead_in(text: str) -> str | None:
@@ -203,6 +212,8 @@ class _Keys:
     whole: int | None
     lead: int | None = None
     long: int | None = None
+    counter: int | None = None  # with `lead`: what `long` would be for a long block
+    quoted: bool = False  # a quotation follows the lead-in
 
 
 def _lead_words(words: Sequence[str]) -> str:
@@ -210,21 +221,24 @@ def _lead_words(words: Sequence[str]) -> str:
 
 
 def _keys(text: str) -> _Keys:
+    return _keys_cached(text, LEAD_WORDS, SHORT_WORDS)
+
+
+@functools.lru_cache(maxsize=8192)
+def _keys_cached(text: str, _lead_words_max: int, _short_words: int) -> _Keys:
+    # (the settings are part of the cache key: the benchmark turns lead-ins off and on)
     tokens = _tokens(text)
     if not tokens:
         return _Keys(None)
-    whole = block_key(text)
+    whole = _whole_key(tokens)
     split = _split_lead(text)
     if split is None:
         return _Keys(whole)
     words = _lead_words(split[0])
-    if _short(tokens):
-        return _Keys(whole, lead=_hash(b"lead\0", words))
-    return _Keys(whole, long=_hash(b"long\0", words))
-
-
-def _long_of(lead_words: Sequence[str]) -> int:
-    return _hash(b"long\0", _lead_words(lead_words))
+    long = _hash(b"long\0", words)
+    if _words(tokens) <= SHORT_WORDS:
+        return _Keys(whole, lead=_hash(b"lead\0", words), counter=long, quoted=split[2])
+    return _Keys(whole, long=long)
 
 
 def lead_key(text: str) -> int | None:
@@ -244,6 +258,7 @@ class _Doc:
     title_names: frozenset[str]
     keys: tuple[int | None, ...]
     leads: tuple[int | None, ...]
+    quoted: tuple[bool, ...]
     names: tuple[frozenset[str], ...]
 
 
@@ -280,6 +295,7 @@ def _doc(title: str | None, texts: Sequence[str]) -> _Doc:
         title_names=_names(title or ""),
         keys=tuple(k.whole for k in keys),
         leads=tuple(k.lead for k in keys),
+        quoted=tuple(k.quoted for k in keys),
         names=tuple(_names(t) for t in texts),
     )
 
@@ -472,7 +488,7 @@ def clean_article(s: Session, article_id: int, *, now: datetime) -> CleanResult:
             if len(ids) < MIN_UNRELATED:
                 continue
             if key in lead_set and (key in not_distinctive
-                                    or not _varies_after(key, ids, docs, ignore | set(learned))):
+                                    or not _teaser_like(key, ids, docs, ignore | set(learned))):
                 continue
             groups = _components(ids, docs, ignore | set(learned))
             if groups >= max(MIN_UNRELATED, math.ceil(GROUP_SHARE * len(ids) - 1e-9)):
@@ -503,10 +519,9 @@ def _opening_long_blocks(s: Session, source_id: str, texts: Sequence[str],
     articles: they introduce real paragraphs (a dateline, an interviewer's "Q:")."""
     long_of: dict[int, int] = {}
     for text in texts:
-        split = _split_lead(text)
-        lead = _keys(text).lead
-        if split is not None and lead in leads:
-            long_of[_long_of(split[0])] = lead
+        keys = _keys(text)
+        if keys.lead in leads and keys.counter is not None:
+            long_of[keys.counter] = keys.lead
     if not long_of:
         return set()
     seen = s.scalars(select(SourceBlock.key).distinct().where(
@@ -514,13 +529,21 @@ def _opening_long_blocks(s: Session, source_id: str, texts: Sequence[str],
     return {long_of[k] for k in seen}
 
 
-def _varies_after(lead: int, ids: Sequence[int], docs: dict[int, _Doc],
-                  ignore: set[int]) -> bool:
-    """Whether the blocks opening with a lead-in differ after it (else the whole block is
-    the key) in blocks not already learned whole."""
-    wholes = {k for i in ids for k, ld in zip(docs[i].keys, docs[i].leads, strict=True)
-              if ld == lead and k not in ignore}
-    return len(wholes) >= 2
+def _teaser_like(lead: int, ids: Sequence[int], docs: dict[int, _Doc],
+                 ignore: set[int]) -> bool:
+    """Whether the blocks opening with a lead-in (but those already learned whole) differ
+    after it (else the whole block is the key), and no more than half of them go on with a
+    quotation (a speaker's 'He said: "..."' is real text; a teaser's headline may quote)."""
+    wholes: set[int | None] = set()
+    blocks = quoted = 0
+    for i in ids:
+        doc = docs[i]
+        for k, ld, q in zip(doc.keys, doc.leads, doc.quoted, strict=True):
+            if ld == lead and k not in ignore:
+                wholes.add(k)
+                blocks += 1
+                quoted += q
+    return len(wholes) >= 2 and 2 * quoted <= blocks
 
 
 def _reclean(s: Session, source_id: str, article_id: int, learned: Sequence[int],

@@ -71,8 +71,10 @@ def assign_story(s: Session, space: VectorSpace, art: Article, vector: np.ndarra
     best_score = threshold
     candidates: list[Story] = []
     if near:
-        story_ids = set(s.scalars(select(Article.story_id).where(
-            Article.id.in_(near), Article.status == READY, Article.story_id.is_not(None))))
+        # status checked here: in SQL it sends SQLite down the status index (see recount)
+        story_ids = {story for story, status in s.execute(
+            select(Article.story_id, Article.status).where(Article.id.in_(near)))
+            if story is not None and status == READY}
         model = space.model
         candidates = [st for st in s.scalars(select(Story).where(Story.id.in_(story_ids)))
                       if st.centroid is not None and st.model == model

@@ -42,11 +42,13 @@ def rank(story: Story, newest: datetime) -> float:
 
 
 def _visible_members(session: Session, story_ids: list[int]) -> list[Article]:
-    return list(session.scalars(
+    # the status is checked here, not in SQL: given "status = 'ready'", SQLite walks the
+    # status index over every stored article instead of the story's rows
+    return [a for a in session.scalars(
         select(Article).join(Source, Article.source_id == Source.id, isouter=True)
-        .where(Article.story_id.in_(story_ids), Article.status == READY,
+        .where(Article.story_id.in_(story_ids),
                or_(Article.source_id.is_(None), Source.opt_out.is_(False)))
-        .order_by(Article.published_at, Article.id)))
+        .order_by(Article.published_at, Article.id)) if a.status == READY]
 
 
 def _summaries(session: Session, stories: list[Story], lang: str) -> list[StorySummary]:
@@ -128,12 +130,13 @@ def story_coverage(session: Session, story_id: int, lang: str) -> Coverage | Non
     groups: dict[str | None, list[Item]] = defaultdict(list)
     for it in items:
         groups[it.country].append(it)
-    copies = session.execute(
+    copies = [r[:4] for r in session.execute(
         select(Article.duplicate_of, Article.country, Article.language,
-               func.coalesce(Source.name, Article.site_name, Article.url))
+               func.coalesce(Source.name, Article.site_name, Article.url), Article.status)
         .join(Source, Article.source_id == Source.id, isouter=True)
-        .where(Article.story_id == story_id, Article.status == DUPLICATE,
-               or_(Article.source_id.is_(None), Source.opt_out.is_(False)))).all()
+        .where(Article.story_id == story_id,
+               or_(Article.source_id.is_(None), Source.opt_out.is_(False))))
+        if r[4] == DUPLICATE]
     also: dict[int, list[str]] = defaultdict(list)
     country_count: Counter[str | None] = Counter(a.country for a in members)
     language_count: Counter[str | None] = Counter(a.language for a in members)
