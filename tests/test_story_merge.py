@@ -155,12 +155,12 @@ EVENT = [
 ]
 
 
+# several workers index at once only on PostgreSQL (on SQLite one runner assigns stories)
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
 def test_two_workers_put_one_event_in_one_story(store_url: str, tmp_path: Path) -> None:
     # two worker processes (two contexts, each with its own in-memory index) index reports of
     # one event at the same moment; each must see the other's committed articles before it
     # assigns, or each would start its own story for the event
-    if not store_url.startswith("postgresql"):
-        pytest.skip("several workers index at once only on PostgreSQL (SQLite: one runner)")
     import threading
 
     from babelwire.ingest import pipeline
