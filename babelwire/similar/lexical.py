@@ -12,11 +12,11 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from babelwire.store.models import READY, Article, Source, Translation
-from babelwire.store.reader import Item, by_ids
+from babelwire.store.reader import Item, by_ids, publisher_shown
 
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
 WINDOW = timedelta(days=7)
@@ -49,7 +49,7 @@ def similar_articles(session: Session, article_id: int, lang: str, limit: int = 
         .join(Translation, and_(Translation.article_id == Article.id,
                                 Translation.language == lang), isouter=True)
         .where(Article.status == READY, Article.id != article_id,
-               or_(Article.source_id.is_(None), Source.opt_out.is_(False))))
+               publisher_shown()))
     # the candidates nearest in time on both sides, within the window
     t = art.published_at
     before = session.execute(

@@ -21,7 +21,7 @@ from babelwire.context import Context
 from babelwire.similar import lexical
 from babelwire.similar.vectors import EmbeddingsUnavailable, VectorSpace, from_bytes
 from babelwire.store.models import READY, Article, ArticleVector, Source
-from babelwire.store.reader import Item, by_ids
+from babelwire.store.reader import Item, by_ids, publisher_shown
 
 CANDIDATES = 60
 PER_SOURCE = 2
@@ -77,8 +77,7 @@ def neighbours(s: Session, space: VectorSpace, article_id: int, *, window: timed
         select(Article.id, Article.source_id, Article.country, Article.language,
                Article.status)
         .join(Source, Article.source_id == Source.id, isouter=True)
-        .where(Article.id.in_([h[0] for h in hits]),
-               (Article.source_id.is_(None)) | (Source.opt_out.is_(False)))) if r[4] == READY}
+        .where(Article.id.in_([h[0] for h in hits]), publisher_shown())) if r[4] == READY}
     found = []
     for aid, score in hits:
         row = rows.get(aid)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from babelwire.store.models import READY, Article, Block, Source, Translation
 
@@ -61,9 +62,14 @@ class Item:
     translated: bool
 
 
+def publisher_shown() -> ColumnElement[bool]:
+    """The article's publisher has not opted out (an article without one is shown); needs
+    `Source` joined (outer) on `Article.source_id`."""
+    return or_(Article.source_id.is_(None), Source.opt_out.is_(False))
+
+
 def _visible() -> list[Any]:
-    return [Article.status == READY,
-            or_(Article.source_id.is_(None), Source.opt_out.is_(False))]
+    return [Article.status == READY, publisher_shown()]
 
 
 def _item(art: Article, src: Source | None, tr: Translation | None) -> Item:
@@ -173,8 +179,7 @@ def by_ids(session: Session, ids: Sequence[int], lang: str) -> list[Item]:
         .join(Source, Article.source_id == Source.id, isouter=True)
         .join(Translation, and_(Translation.article_id == Article.id,
                                 Translation.language == lang), isouter=True)
-        .where(Article.id.in_(list(ids)),
-               or_(Article.source_id.is_(None), Source.opt_out.is_(False)))).all()
+        .where(Article.id.in_(list(ids)), publisher_shown())).all()
     # by primary key; the status is checked here (in SQL, SQLite prefers the status index)
     found = {a.id: _item(a, s, t) for a, s, t in rows if a.status == READY}
     return [found[i] for i in ids if i in found]

@@ -10,11 +10,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from babelwire.store.models import DUPLICATE, READY, Article, Source, Story
-from babelwire.store.reader import Item, by_ids
+from babelwire.store.reader import Item, by_ids, publisher_shown
 
 RECENT = timedelta(hours=48)  # the front page ranks stories active this close to the newest
 HALF_LIFE_HOURS = 18.0
@@ -46,8 +46,7 @@ def _visible_members(session: Session, story_ids: list[int]) -> list[Article]:
     # status index over every stored article instead of the story's rows
     return [a for a in session.scalars(
         select(Article).join(Source, Article.source_id == Source.id, isouter=True)
-        .where(Article.story_id.in_(story_ids),
-               or_(Article.source_id.is_(None), Source.opt_out.is_(False)))
+        .where(Article.story_id.in_(story_ids), publisher_shown())
         .order_by(Article.published_at, Article.id)) if a.status == READY]
 
 
@@ -134,8 +133,7 @@ def story_coverage(session: Session, story_id: int, lang: str) -> Coverage | Non
         select(Article.duplicate_of, Article.country, Article.language,
                func.coalesce(Source.name, Article.site_name, Article.url), Article.status)
         .join(Source, Article.source_id == Source.id, isouter=True)
-        .where(Article.story_id == story_id,
-               or_(Article.source_id.is_(None), Source.opt_out.is_(False))))
+        .where(Article.story_id == story_id, publisher_shown()))
         if r[4] == DUPLICATE]
     also: dict[int, list[str]] = defaultdict(list)
     country_count: Counter[str | None] = Counter(a.country for a in members)
