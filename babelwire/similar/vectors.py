@@ -15,6 +15,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +42,15 @@ def to_bytes(vector: np.ndarray) -> bytes:
 
 def from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<f4").astype(np.float32)
+
+
+def _arrays(rows: Sequence[tuple[int, bytes, datetime]]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(article ids, vectors, published epoch seconds) of (article_id, vector bytes,
+    published_at) rows, for `VectorIndex.add`."""
+    return (np.array([r[0] for r in rows], dtype=np.int64),
+            np.stack([from_bytes(r[1]) for r in rows]),
+            np.array([r[2].timestamp() for r in rows], dtype=np.float64))
 
 
 class EmbeddingsUnavailable(RuntimeError):
@@ -138,21 +149,15 @@ class VectorSpace:
                         .order_by(ArticleVector.id).limit(SYNC_BATCH)).all()
                 if not rows:
                     break
-                ids = np.array([r[1] for r in rows], dtype=np.int64)
-                vecs = np.stack([from_bytes(r[2]) for r in rows])
-                times = np.array([r[3].timestamp() for r in rows], dtype=np.float64)
-                pending.append((ids, vecs, times))
+                pending.append(_arrays([(r[1], r[2], r[3]) for r in rows]))
                 watermark = rows[-1][0]
                 added += len(rows)
                 if len(rows) < SYNC_BATCH:
                     break
             if pending:
-                if len(pending) == 1:
-                    index.add(*pending[0])
-                else:
-                    ids, vecs, times = (np.concatenate(a) for a in zip(*pending, strict=True))
-                    pending.clear()
-                    index.add(ids, vecs, times)
+                ids, vecs, times = (np.concatenate(a) for a in zip(*pending, strict=True))
+                pending.clear()
+                index.add(ids, vecs, times)
                 self._watermark = watermark
             self._added_since_snapshot += added
             self._synced_at = time.monotonic()
@@ -177,9 +182,7 @@ class VectorSpace:
                              .where(ArticleVector.article_id.in_(article_ids),
                                     ArticleVector.model == self.model)).all()
         if rows:
-            index.add(np.array([r[0] for r in rows], dtype=np.int64),
-                      np.stack([from_bytes(r[1]) for r in rows]),
-                      np.array([r[2].timestamp() for r in rows], dtype=np.float64))
+            index.add(*_arrays(rows))
 
     def save_snapshot(self) -> Path | None:
         """Write the index and its watermark (atomically) for a fast start next time."""
