@@ -341,16 +341,11 @@ class IndexResult:
     detail: str | None = None
 
 
-async def index_article(ctx: Context, article_id: int, *, redo: bool = False) -> IndexResult:
-    """Embed a READY article's text (title, lead, body within the word budget), store its
-    vector and place it in a story. Idempotent; `redo` embeds again (its text changed) but
-    keeps its story."""
-    return (await index_articles(ctx, [(article_id, redo)]))[0]
-
-
 async def index_articles(ctx: Context, jobs: Sequence[tuple[int, bool]]) -> list[IndexResult]:
-    """`index_article` for several articles at once, (id, redo) each: one embedding call (and
-    one machine translation per language the model lacks) and one transaction for all."""
+    """Embed READY articles' text (title, lead, body within the word budget), store their
+    vectors and place each in a story; jobs are (id, redo). Idempotent; `redo` embeds again
+    (the text changed) but keeps the story. One embedding call (and one machine translation
+    per language the model lacks) and one transaction for the whole batch."""
     from babelwire.similar.embed import article_text
     from babelwire.similar.vectors import EmbeddingsUnavailable, to_bytes
     from babelwire.store.models import ArticleVector, Block
