@@ -101,6 +101,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("libretranslate_api_key", str, "", "API key for the LibreTranslate server."),
     Setting("models_dir", str, "", "Directory of installed neural translation models "
             "(default: data_dir/models)."),
+    Setting("argos_index_url", str,
+            "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json",
+            "Package index `babelwire models install` downloads Argos Translate models from "
+            "(the one Argos Translate itself uses; any server with the same index.json format)."),
     Setting("translate", _bool, True, "Translate new articles as they are stored: titles "
             "into every reader language with a route, full text into the eager languages."),
     Setting("translate_eager_languages", _list, ("en",), "Reader languages whose full text "
@@ -163,6 +167,7 @@ class Settings:
     libretranslate_url: str
     libretranslate_api_key: str
     models_dir: str
+    argos_index_url: str
     translate: bool
     translate_eager_languages: tuple[str, ...]
     embedder: str
