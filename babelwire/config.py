@@ -128,6 +128,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", int, 8470, "Port the web server listens on."),
     Setting("page_cache_seconds", float, 20.0, "Seconds a rendered page (and its similar "
             "news) is served from memory before it is rendered again; 0 turns caching off."),
+    Setting("translate_request_budget", float, 3.0, "Seconds an article page waits for the "
+            "translation of an article not yet translated into the reader's language; past "
+            "it, the page shows the original and replaces itself when the translation is "
+            "ready (0: never wait)."),
+    Setting("translate_request_per_client", int, 2, "Translations one client address may "
+            "wait for at once; its further pages show the original at once, translated later."),
+    Setting("translate_queue_size", int, 32, "On-demand translations queued or running at "
+            "once; beyond, pages say the queue is full and show the original."),
     Setting("reader_languages", _list, ("en", "de", "es", "fr", "pt", "ru", "uk", "ca", "it", "pl"),
             "Languages the site is offered in."),
 )
@@ -179,6 +187,9 @@ class Settings:
     host: str
     port: int
     page_cache_seconds: float
+    translate_request_budget: float
+    translate_request_per_client: int
+    translate_queue_size: int
     reader_languages: tuple[str, ...]
     extra: Mapping[str, str] = field(default_factory=dict)
 
