@@ -400,39 +400,154 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    import tempfile
+    import re
+    import time
 
+    from babelwire.translate import argos_index as ai
     from babelwire.translate import models
 
     settings = _settings(args)
     models_dir = settings.models_path
-    if args.models_cmd == "list":
-        installed = models.list_models(models_dir) if models_dir.exists() else []
-        for m in installed:
-            print(f"{m.from_code}→{m.to_code}  {m.version}  {m.path}")
-        print(f"{len(installed)} model(s) in {models_dir}", file=sys.stderr)
-        return 0
-    if args.models_cmd == "remove":
-        removed = models.remove_model(models_dir, args.source, args.target, args.version)
-        if not removed:
-            raise CommandError(f"no {args.source}→{args.target} model installed")
-        print(f"removed {len(removed)} model(s)")
-        return 0
-    models_dir.mkdir(parents=True, exist_ok=True)
+    parser: argparse.ArgumentParser = args.parser
+    code_re = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+    def readers() -> list[str]:
+        # --for (repeatable, comma-separated); nothing given: the configured reader languages
+        given = [c.strip() for item in (args.reader or []) for c in item.split(",")]
+        chosen = [c for c in given if c] or list(settings.reader_languages)
+        for code in chosen:
+            if not code_re.fullmatch(code):
+                parser.error(f"{code!r} is not a language code like de")
+        return chosen
+
+    def plan(index: list[ai.IndexPackage]) -> ai.Plan:
+        from babelwire.catalog.loader import load_catalog
+
+        catalog = load_catalog(Path(settings.catalog_dir) if settings.catalog_dir else None)
+        languages = {lang for s in catalog.sources if not s.opt_out for lang in s.languages}
+        return ai.plan_for_readers(index, readers(), languages)
+
+    def client() -> Any:
+        return ai.open_client(user_agent=settings.user_agent,
+                              connect_timeout=settings.fetch_connect_timeout,
+                              read_timeout=settings.fetch_read_timeout)
+
+    def install_from_index(http: Any, packages: Sequence[ai.IndexPackage]) -> int:
+        installed = ai.installed_versions(models_dir)
+        todo = [p for p in packages if ai.needs_install(p, installed)]
+        for p in packages:
+            if p not in todo:
+                print(f"up to date: {p.from_code}→{p.to_code} {installed[p.pair]}")
+        failed = 0
+        for n, package in enumerate(todo, 1):
+            print(f"downloading {package.label} ({n}/{len(todo)}) from {package.links[0]}",
+                  file=sys.stderr)
+            line = ProgressLine()
+            started = time.monotonic()
+
+            def progress(done: int, total: int | None, package: Any = package,
+                         line: ProgressLine = line, started: float = started) -> None:
+                line(ai.progress_text(package.label, done, total,
+                                      time.monotonic() - started))
+
+            try:
+                model = ai.install_package(package, models_dir, client=http,
+                                           progress=progress)
+            except models.ModelInstallError as exc:
+                line.close()
+                print(f"babelwire: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            line.close()
+            print(f"installed {model.from_code}→{model.to_code} {model.version} "
+                  f"in {model.path}")
+        if len(packages) > 1 or failed:
+            print(f"{len(todo) - failed} installed, {len(packages) - len(todo)} up to date, "
+                  f"{failed} failed", file=sys.stderr)
+        return 1 if failed else 0
+
     try:
-        path = Path(args.package)
-        if path.is_file():
-            installed_model = models.install_model(path, models_dir)
-        else:
-            with tempfile.TemporaryDirectory() as tmp:
-                downloaded = models.download_model(args.package, Path(tmp),
-                                                   user_agent=settings.user_agent)
-                installed_model = models.install_model(downloaded, models_dir)
+        if args.models_cmd == "list" and args.available:
+            with client() as http:
+                index = ai.newest_per_pair(ai.fetch_index(http, settings.argos_index_url))
+                if args.reader:
+                    index = sorted(plan(index).packages, key=lambda p: p.pair)
+                sizes = ai.package_sizes(http, index)
+            have = ai.installed_versions(models_dir)
+            for p in index:
+                status = ("-" if p.pair not in have else "installed"
+                          if not ai.needs_install(p, have)
+                          else f"installed {have[p.pair]} (update available)")
+                print(f"{p.from_code}→{p.to_code}  {p.version:<5} "
+                      f"{ai.human_size(sizes.get(p)):>9}  {status}")
+            print(f"{len(index)} package(s) offered by {settings.argos_index_url}, "
+                  f"{sum(p.pair in have for p in index)} installed", file=sys.stderr)
+            return 0
+        if args.models_cmd == "list":
+            if args.reader:
+                parser.error("--for goes with --available")
+            listed = models.list_models(models_dir) if models_dir.exists() else []
+            for m in listed:
+                print(f"{m.from_code}→{m.to_code}  {m.version}  {m.path}")
+            print(f"{len(listed)} model(s) in {models_dir}", file=sys.stderr)
+            return 0
+        if args.models_cmd == "remove":
+            removed = models.remove_model(models_dir, args.source, args.target, args.version)
+            if not removed:
+                raise CommandError(f"no {args.source}→{args.target} model installed")
+            print(f"removed {len(removed)} model(s)")
+            return 0
+        # install: FILE..., FROM TO, a NAME like en-de, or --for LANG (default: readers)
+        items = list(args.package)
+        if items and all(Path(i).is_file() for i in items):
+            if args.reader or args.dry_run:
+                parser.error("--for and --dry-run do not go with package files")
+            for item in items:
+                model = models.install_model(Path(item), models_dir)
+                print(f"installed {model.from_code}→{model.to_code} {model.version} "
+                      f"in {model.path}")
+            return 0
+        pair: tuple[str, str] | None = None
+        if len(items) == 2 and all(code_re.fullmatch(i) for i in items):
+            pair = (items[0], items[1])
+        elif len(items) == 1:
+            named = re.fullmatch(r"(?:translate-)?([A-Za-z]{2,3})[-_]([A-Za-z]{2,3})",
+                                 items[0])
+            if named is None:
+                parser.error(f"{items[0]!r} is neither a file nor a pair like en-de")
+            pair = (named.group(1), named.group(2))
+        elif items:
+            parser.error("give a FILE, a pair FROM TO, or --for LANG")
+        if pair is not None and args.reader:
+            parser.error("give either a pair or --for, not both")
+        with client() as http:
+            index = ai.fetch_index(http, settings.argos_index_url)
+            if pair is not None:
+                found = ai.find_package(index, *pair)
+                if found is None:
+                    raise CommandError(f"the Argos package index at "
+                                       f"{settings.argos_index_url} offers no "
+                                       f"{pair[0]}→{pair[1]} package")
+                packages = [found]
+            else:
+                chosen = plan(index)
+                packages = list(chosen.packages)
+                print(f"for readers of {', '.join(chosen.readers)}: {len(packages)} "
+                      f"package(s) from {settings.argos_index_url}", file=sys.stderr)
+                if chosen.missing:
+                    print("not offered by the index (these need another engine): "
+                          + ", ".join(f"{a}→{b}" for a, b in chosen.missing), file=sys.stderr)
+            if args.dry_run:
+                sizes = ai.package_sizes(http, packages)
+                have = ai.installed_versions(models_dir)
+                for p in packages:
+                    state = "up to date" if not ai.needs_install(p, have) else "to install"
+                    print(f"{p.from_code}→{p.to_code}  {p.version:<5} "
+                          f"{ai.human_size(sizes.get(p)):>9}  {state}")
+                return 0
+            return install_from_index(http, packages)
     except models.ModelInstallError as exc:
         raise CommandError(str(exc)) from exc
-    print(f"installed {installed_model.from_code}→{installed_model.to_code} "
-          f"{installed_model.version} in {installed_model.path}")
-    return 0
 
 
 def cmd_engines(args: argparse.Namespace) -> int:
@@ -588,14 +703,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("models", cmd_models, "neural translation models (Argos Translate packages)")
     msub = sp.add_subparsers(dest="models_cmd", required=True, metavar="ACTION")
-    mi = msub.add_parser("install", parents=[common], help="install a .argosmodel file, or "
-                         "download one by name (en-de) from the Argos index when online")
-    mi.add_argument("package", metavar="FILE|NAME")
-    msub.add_parser("list", parents=[common], help="list installed models")
+    mi = msub.add_parser(
+        "install", parents=[common],
+        help="install .argosmodel files, or download from the Argos package index: a pair "
+             "(FROM TO), or every package readers of a language need (--for LANG; with "
+             "nothing given, the configured reader languages)")
+    mi.add_argument("package", nargs="*", metavar="FILE|FROM TO|NAME",
+                    help="package files, a pair like `en de`, or a name like en-de")
+    mi.add_argument("--for", dest="reader", action="append", metavar="LANG",
+                    help="reader language(s): into and out of English, and every catalogue "
+                         "language into English (repeat or comma-separate)")
+    mi.add_argument("--dry-run", action="store_true",
+                    help="show what would be downloaded (with sizes), download nothing")
+    mi.set_defaults(parser=mi)
+    ml = msub.add_parser("list", parents=[common], help="list installed models, or with "
+                         "--available what the Argos package index offers")
+    ml.add_argument("--available", action="store_true",
+                    help="the index's packages, their size and whether they are installed")
+    ml.add_argument("--for", dest="reader", action="append", metavar="LANG",
+                    help="with --available: only what readers of LANG need")
+    ml.set_defaults(parser=ml)
     mr = msub.add_parser("remove", parents=[common], help="remove an installed model")
     mr.add_argument("source", metavar="FROM")
     mr.add_argument("target", metavar="TO")
     mr.add_argument("--version")
+    mr.set_defaults(parser=mr)
 
     sp = add("db", cmd_db, "database schema")
     dsub = sp.add_subparsers(dest="db_cmd", required=True, metavar="ACTION")

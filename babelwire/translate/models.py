@@ -12,7 +12,7 @@ its contents at the root) with:
 the files above present), extracts it into a temporary directory inside `models_dir` and
 renames it to ``<from>_<to>-<version>`` only when complete, so a reader never sees a
 half-installed model. Nothing here needs ctranslate2: listing and installing work without
-the ``neural`` extra.
+the ``neural`` extra. Downloading packages from the Argos package index is `argos_index`.
 """
 
 from __future__ import annotations
@@ -150,12 +150,14 @@ def _package_root(names: list[PurePosixPath]) -> PurePosixPath:
     return roots.pop()
 
 
-def install_model(path: Path, models_dir: Path, *, max_bytes: int = DEFAULT_MAX_BYTES
-                  ) -> InstalledModel:
+def install_model(path: Path, models_dir: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                  expect_pair: tuple[str, str] | None = None) -> InstalledModel:
     """Check and install the package at `path` into `models_dir`; return what was installed.
 
     An existing install of the same pair and version is replaced (atomically); other
-    versions are kept. Raises `ModelInstallError` for anything it refuses."""
+    versions are kept. `expect_pair` (Argos codes, e.g. what the package index said) is
+    checked against the package's metadata. Raises `ModelInstallError` for anything it
+    refuses."""
     if not zipfile.is_zipfile(path):
         raise ModelInstallError(f"not a zip archive: {path}")
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -177,6 +179,10 @@ def install_model(path: Path, models_dir: Path, *, max_bytes: int = DEFAULT_MAX_
                     with zf.open(info) as src, target.open("wb") as dst:
                         shutil.copyfileobj(src, dst)
                 model = _check_package(staging)
+                if expect_pair is not None and (model.from_code, model.to_code) != expect_pair:
+                    raise ModelInstallError(
+                        f"the package is {model.from_code}→{model.to_code}, not the "
+                        f"{expect_pair[0]}→{expect_pair[1]} it was downloaded as")
                 final = models_dir / f"{model.from_code}_{model.to_code}-{model.version}"
                 _replace_dir(staging, final)
                 return InstalledModel(model.from_code, model.to_code, model.version, final)
@@ -228,10 +234,12 @@ def list_models(models_dir: Path) -> list[InstalledModel]:
 
 def remove_model(models_dir: Path, from_code: str, to_code: str, version: str | None = None
                  ) -> list[InstalledModel]:
-    """Delete the installed packages of one pair (one version, or all); return them."""
+    """Delete the installed packages of one pair (one version, or all); return them. The
+    pair is given in Argos codes or in BCP 47 ("zt" or "zh-Hant")."""
     removed = []
+    want = (argos_code_to_bcp47(from_code), argos_code_to_bcp47(to_code))
     for model in list_models(models_dir):
-        if (model.from_code, model.to_code) != (from_code, to_code):
+        if (model.from_code, model.to_code) != (from_code, to_code) and model.pair != want:
             continue
         if version is not None and model.version != version:
             continue
@@ -242,37 +250,3 @@ def remove_model(models_dir: Path, from_code: str, to_code: str, version: str | 
         shutil.rmtree(trash, ignore_errors=True)
         removed.append(model)
     return removed
-
-
-ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
-
-
-def download_model(name: str, dest_dir: Path, *, user_agent: str,
-                   index_url: str = ARGOS_INDEX_URL, timeout: float = 60.0) -> Path:
-    """Download the Argos package named like "en-de" (from the public Argos index) into
-    `dest_dir`; needs the network. Raises ModelInstallError with a clear reason otherwise."""
-    import httpx
-
-    src, _, tgt = name.partition("-")
-    if not (_CODE_RE.match(src) and _CODE_RE.match(tgt)):
-        raise ModelInstallError(f"{name!r} is neither a file nor a model name like en-de")
-    headers = {"User-Agent": user_agent}
-    try:
-        with httpx.Client(timeout=timeout, headers=headers, follow_redirects=True) as client:
-            index = client.get(index_url).raise_for_status().json()
-            found = [p for p in index if p.get("from_code") == src and p.get("to_code") == tgt]
-            if not found:
-                raise ModelInstallError(f"the Argos index has no {src}→{tgt} model")
-            links = found[-1].get("links") or []
-            if not links:
-                raise ModelInstallError(f"the Argos index lists no download for {name}")
-            target = dest_dir / f"{src}_{tgt}.argosmodel"
-            with client.stream("GET", links[0]) as resp, target.open("wb") as out:
-                resp.raise_for_status()
-                for chunk in resp.iter_bytes():
-                    out.write(chunk)
-            return target
-    except (httpx.HTTPError, ValueError) as exc:
-        if isinstance(exc, ModelInstallError):
-            raise
-        raise ModelInstallError(f"cannot download {name} from the Argos index: {exc}") from exc
