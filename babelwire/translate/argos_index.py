@@ -84,7 +84,6 @@ log = logging.getLogger(__name__)
 
 PIVOT = "en"
 DOWNLOADS = ".downloads"  # inside models_dir; list_models skips dot entries
-CHUNK = 256 * 1024
 ATTEMPTS = 4  # transfers of one package per run (the first plus resumptions)
 
 Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
@@ -202,8 +201,8 @@ def parse_index(data: object, *, source: str = "the index") -> list[IndexPackage
             continue  # e.g. "sbd" (sentence splitting): Babelwire segments text itself
         package = _parse_entry(entry)
         if package is None:
-            log.warning("%s: entry %d is not a usable translation package; skipped",
-                        source, i)
+            log.info("%s: entry %d has no http(s) link or no language codes; skipped",
+                     source, i)
             continue
         found.append(package)
     return found
@@ -384,7 +383,7 @@ def _transfer(client: httpx.Client, url: str, part: Path, state_path: Path,
     state = _read_state(state_path) if have else {}
     if have and state.get("url") not in (None, url):
         raise _Restart  # another mirror: its file may differ
-    headers = {}
+    headers = {"Accept-Encoding": "identity"}  # ranges count bytes of the file itself
     if have:
         headers["Range"] = f"bytes={have}-"
         if state.get("validator"):
@@ -418,7 +417,7 @@ def _transfer(client: httpx.Client, url: str, part: Path, state_path: Path,
             progress(have, total)
         try:
             with part.open(mode) as out:
-                for chunk in resp.iter_bytes(CHUNK):
+                for chunk in resp.iter_raw():  # as received: a cut keeps every byte
                     out.write(chunk)
                     have += len(chunk)
                     if progress is not None:
@@ -518,15 +517,17 @@ def install_package(package: IndexPackage, models_dir: Path, *, client: httpx.Cl
     """Download, check and install `package`; older installed versions of its pair are
     removed once the new one is in place. The download is deleted afterwards."""
     cache_dir = models_dir / DOWNLOADS
-    path = download(package, cache_dir, client=client, progress=progress,
-                    attempts=attempts, retry_delay=retry_delay)
     try:
-        model = install_model(path, models_dir,
-                              expect_pair=(package.from_code, package.to_code))
+        path = download(package, cache_dir, client=client, progress=progress,
+                        attempts=attempts, retry_delay=retry_delay)
+        try:
+            model = install_model(path, models_dir,
+                                  expect_pair=(package.from_code, package.to_code))
+        finally:
+            _discard(path)
     finally:
-        _discard(path)
         with contextlib.suppress(OSError):
-            cache_dir.rmdir()  # only when empty
+            cache_dir.rmdir()  # only when empty: a partial download stays for next time
     for old in list_models(models_dir):
         if (old.from_code, old.to_code) == (model.from_code, model.to_code) \
                 and version_key(old.version) < version_key(model.version):
