@@ -148,17 +148,16 @@ def test_translated_article_page(site: dict[str, Any]) -> None:
     assert first.split()[0] in bilingual
 
 
-def test_article_without_route_and_in_progress(site: dict[str, Any]) -> None:
+def test_article_without_route_and_translated_on_first_visit(site: dict[str, Any]) -> None:
     art = article_in(site, "cronica-del-tajo")
     page = follow(site, f"/de/a/{art.id}")  # no engine translates es→de here
     assert "Spanisch" in page.text and 'data-testid="mt-notice"' in page.text
     assert 'data-testid="article-body" lang="es"' in page.text
-    # es→fr exists but French is not eager: in progress first, translated after the job
+    # es→fr exists but French is not eager: translated in the request, on the first visit
+    # (tests/test_web_first_visit.py tests the budget, the bounds and the background case)
     first = follow(site, f"/fr/a/{art.id}")
-    assert 'class="mt-notice pending"' in first.text
-    assert 'data-testid="article-body" lang="es"' in first.text  # never a blank page
-    later = follow(site, f"/fr/a/{art.id}")  # get() drains the on-demand job
-    assert 'data-testid="article-body" lang="fr"' in later.text
+    assert 'class="mt-notice pending"' not in first.text
+    assert 'data-testid="article-body" lang="fr"' in first.text
 
 
 def test_excerpt_publishers_show_only_the_lead(site: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from babelwire.context import Context
 from babelwire.similar.news import similar_news
 from babelwire.store import reader, stories
 from babelwire.translate.articles import aligned_text, notice_blocks
+from babelwire.web.ondemand import OnDemand
 
 
 class ArticleSummary(BaseModel):
@@ -72,6 +73,15 @@ class ArticleDetail(BaseModel):
     notices: list[str]  # the publisher's own recurring blocks (appeals, ...): not article text
 
 
+class TranslationStatus(BaseModel):
+    article_id: int
+    language: str
+    # translated | pending (queued or running) | none (not asked for, or it failed) |
+    # no_route | original (the article is in that language)
+    status: str
+    ready: bool  # the article can be read in `language` now
+
+
 class StoryOut(BaseModel):
     id: int
     headline: ArticleSummary
@@ -122,7 +132,8 @@ def _story(st: stories.StorySummary) -> dict[str, Any]:
             "first_published": st.first_published, "last_published": st.last_published}
 
 
-def create_api(ctx: Context, languages: tuple[str, ...]) -> FastAPI:
+def create_api(ctx: Context, languages: tuple[str, ...],
+               ondemand: OnDemand | None = None) -> FastAPI:
     api = FastAPI(title="Babelwire API", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json",
                   description="World news, in your language: articles, their machine "
@@ -183,6 +194,35 @@ def create_api(ctx: Context, languages: tuple[str, ...]) -> FastAPI:
                              authors=list(art.authors or []), story_id=it.story_id,
                              translation=translation,
                              notices=[b.text for b in notice_blocks(view.blocks)])
+
+    @api.get("/articles/{article_id}/translation-status", response_model=TranslationStatus)
+    def translation_status(article_id: int, response: Response,
+                           lang: str = Query(..., min_length=2, max_length=3,
+                                             pattern="^[a-z]{2,3}$")) -> TranslationStatus:
+        """Whether the article's full translation into `lang` is ready (article pages that
+        show the original while it is made poll this). `lang` may be any language code:
+        a reader's fallback language need not be one of the site's."""
+        # pending first: a job that ends between the two looks is then read as done
+        pending = ondemand is not None and ondemand.is_pending(article_id, lang)
+        with ctx.db.session() as s:
+            view = reader.get_article(s, article_id, lang)
+        if view is None:
+            raise HTTPException(404, "no such article")
+        response.headers["Cache-Control"] = "no-store"
+        art = view.article
+        policy = view.source.policy if view.source else "full_text"
+        if not art.language or art.language == lang:
+            status = "original"
+        elif aligned_text(art, view.blocks, policy, view.translation).current:
+            status = "translated"
+        elif pending:
+            status = "pending"
+        elif not ctx.translator.has_route(art.language, lang):
+            status = "no_route"
+        else:
+            status = "none"
+        return TranslationStatus(article_id=article_id, language=lang, status=status,
+                                 ready=status in ("original", "translated"))
 
     @api.get("/articles/{article_id}/similar", response_model=ArticleList)
     def similar(article_id: int, lang: str = Query("en", max_length=10),

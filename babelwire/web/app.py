@@ -52,7 +52,8 @@ class SecurityHeaders:
 def create_app(ctx: Context) -> Starlette:
     languages = tuple(ctx.settings.reader_languages)
     renderer = Renderer(I18n(languages), languages)
-    ondemand = OnDemand(ctx)
+    ondemand = OnDemand(ctx, max_pending=ctx.settings.translate_queue_size,
+                        per_client=ctx.settings.translate_request_per_client)
     pages = Pages(ctx, renderer, ondemand)
     syndication = Syndication(ctx, languages)
 
@@ -69,11 +70,12 @@ def create_app(ctx: Context) -> Starlette:
         Route("/sitemap.xml", syndication.sitemap),
         Route("/switch", pages.switch),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-        Mount("/api/v1", create_api(ctx, languages)),
+        Mount("/api/v1", create_api(ctx, languages, ondemand)),
         Route("/{lang}/", pages.front),
         Route("/{lang}", pages.front),
         Route("/{lang}/all", pages.listing),
         Route("/{lang}/search", pages.search),
+        Route("/{lang}/settings", pages.settings, methods=["GET", "HEAD", "POST"]),
         Route("/{lang}/a/{id:int}", pages.article_redirect),
         Route("/{lang}/a/{id:int}-{slug}", pages.article),
         Route("/{lang}/s/{id:int}", pages.story),
@@ -87,4 +89,5 @@ def create_app(ctx: Context) -> Starlette:
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
                     exception_handlers={404: not_found})
     app.state.ondemand = ondemand
+    app.state.pages = pages
     return app
