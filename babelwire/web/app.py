@@ -49,11 +49,13 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(ctx: Context) -> Starlette:
+def create_app(ctx: Context, *, ondemand: OnDemand | None = None) -> Starlette:
+    """The site over `ctx`; `ondemand` replaces the on-demand translation queue built from
+    the settings (tests pass one with their own translate function)."""
     languages = tuple(ctx.settings.reader_languages)
     renderer = Renderer(I18n(languages), languages)
-    ondemand = OnDemand(ctx, max_pending=ctx.settings.translate_queue_size,
-                        per_client=ctx.settings.translate_request_per_client)
+    ondemand = ondemand or OnDemand(ctx, max_pending=ctx.settings.translate_queue_size,
+                                    per_client=ctx.settings.translate_request_per_client)
     pages = Pages(ctx, renderer, ondemand)
     syndication = Syndication(ctx, languages)
 
