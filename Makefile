@@ -2,9 +2,19 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Debian packages: Apertium and its language pairs (the offline translation engine).
-SYSTEM_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-fr-es apertium-es-pt \
-	apertium-rus-ukr apertium-apy
+# Debian packages: Apertium and every language pair Debian ships (the offline translation
+# engine; the router picks routes among them by measured quality), and Apertium-APy.
+APERTIUM_PAIRS := apertium-eng-spa apertium-eng-cat apertium-fr-es apertium-es-pt \
+	apertium-rus-ukr apertium-spa-ita apertium-cat-ita apertium-spa-cat apertium-por-cat \
+	apertium-fra-cat apertium-es-ro apertium-es-gl apertium-en-gl apertium-pt-gl \
+	apertium-eu-en apertium-eu-es apertium-hbs-eng apertium-hbs-mkd apertium-hbs-slv \
+	apertium-mkd-eng apertium-mkd-bul apertium-isl-eng apertium-isl-swe apertium-swe-dan \
+	apertium-swe-nor apertium-dan-nor apertium-nno-nob apertium-bel-rus apertium-afr-nld \
+	apertium-ind-zlm apertium-oc-ca apertium-oc-es apertium-oci-fra apertium-arg-cat \
+	apertium-spa-arg apertium-spa-ast apertium-br-fr apertium-cat-srd apertium-srd-ita \
+	apertium-eo-ca apertium-eo-en apertium-eo-es apertium-eo-fr apertium-fra-frp \
+	apertium-pol-szl apertium-urd-hin
+SYSTEM_PACKAGES := apertium $(APERTIUM_PAIRS) apertium-apy
 
 # Only for the test suite: a browser for the website's end-to-end tests, wrk for benchmarks.
 TEST_SYSTEM_PACKAGES := chromium wrk

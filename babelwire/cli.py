@@ -552,10 +552,28 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_engines(args: argparse.Namespace) -> int:
     from babelwire.context import Context
+    from babelwire.translate import reach
 
     ctx = Context.open(_settings(args), sync_catalog=False)
     try:
         router = ctx.translator.router
+        sources = sorted({lang for s in ctx.catalog.sources for lang in s.languages})
+        table = reach.compute(router, sources, ctx.settings.reader_languages)
+        verbose: int = getattr(args, "verbose", 0)
+        if args.format == "json":
+            print(json.dumps({
+                "engines": [{"name": e.name, "version": e.version(), "ok": e.health().ok,
+                             "detail": e.health().detail} for e in router.engines],
+                "pairs": [{"source": a, "target": b, "engine": h.engine.name,
+                           "chrf": round(h.quality, 1), "measured": h.measured}
+                          for (a, b), hops in router.hops().items() for h in hops],
+                "min_chrf": router.min_quality,
+                "reach": [c.as_dict() for c in table.cells.values()],
+                "unserved_readers": table.unserved(),
+                "install_hint": reach.install_hint(table.unserved() or
+                                                   ctx.settings.reader_languages),
+            }, ensure_ascii=False))
+            return 0 if router.engines else 1
         if not router.engines:
             print("no translation engine is available (install Apertium: make setup)")
             return 1
@@ -563,23 +581,27 @@ def cmd_engines(args: argparse.Namespace) -> int:
         for engine in router.engines:
             health = engine.health()
             state = "ok" if health.ok else "DOWN"
-            print(f"  {engine.name:<15} {state:<5} {engine.version()}"
-                  f"{'  ' + health.detail if health.detail else ''}")
-        print("direct pairs (best engine first):")
-        for (a, b), engines in router.pairs().items():
-            print(f"  {a}→{b}  {', '.join(e.name for e in engines)}")
-        langs = sorted(set(ctx.settings.reader_languages) | router.languages())
-        pivots = []
-        for a in sorted(router.languages()):
-            for b in langs:
-                if a != b and (a, b) not in router.pairs():
-                    route = router.route(a, b)
-                    if route is not None:
-                        pivots.append(route.describe())
-        if pivots:
-            print("through a pivot language:")
-            for line in pivots:
-                print(f"  {line}")
+            print(f"  {engine.name:<15} {state:<5} {engine.version()}")
+        print(f"direct pairs (best engine first; chrF on NTREX-128, * = not measured, "
+              f"routes under chrF {router.min_quality:g} are not offered):")
+        for (a, b), hops in router.hops().items():
+            print(f"  {a}→{b}  " + ", ".join(
+                f"{h.engine.name} {h.quality:.0f}{'' if h.measured else '*'}" for h in hops))
+        print("reader languages (catalogue languages that reach each one):")
+        for reader in table.readers:
+            got = [s for s in table.reached_by(reader) if s != reader]
+            gaps = table.missing(reader)
+            print(f"  {reader}: {len(got)} of {len(table.sources) - (reader in table.sources)}"
+                  f"{' (' + ', '.join(got) + ')' if got else ''}")
+            if gaps and verbose:
+                print(f"      not reached: {', '.join(gaps)}")
+        if verbose:
+            print("routes through a pivot language:")
+            for cell in table.cells.values():
+                if cell.route is not None and len(cell.route.hops) > 1:
+                    print(f"  {cell.route.describe()}")
+        for line in reach.summary_lines(table):
+            print(line)
     finally:
         ctx.close()
     return 0
@@ -699,7 +721,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["text", "json"], default="text")
     sp.set_defaults(parser=sp)
 
-    add("engines", cmd_engines, "list translation engines, their pairs and health")
+    sp = add("engines", cmd_engines, "translation engines, their pairs with measured quality, "
+             "and which reader languages each catalogue language reaches")
+    sp.add_argument("--format", choices=("text", "json"), default="text")
 
     sp = add("models", cmd_models, "neural translation models (Argos Translate packages)")
     msub = sp.add_subparsers(dest="models_cmd", required=True, metavar="ACTION")

@@ -105,6 +105,10 @@ SETTINGS: tuple[Setting, ...] = (
             "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json",
             "Package index `babelwire models install` downloads Argos Translate models from "
             "(the one Argos Translate itself uses; any server with the same index.json format)."),
+    Setting("translate_min_quality", float, 30.0, "Routes whose estimated chrF (from the "
+            "measured quality table) is below this are not offered as translations."),
+    Setting("quality_table", str, "", "JSON file of the operator's own chrF measurements "
+            "per engine and pair, over the bundled table (default: data_dir/quality.json)."),
     Setting("translate", _bool, True, "Translate new articles as they are stored: titles "
             "into every reader language with a route, full text into the eager languages."),
     Setting("translate_eager_languages", _list, ("en",), "Reader languages whose full text "
@@ -175,6 +179,8 @@ class Settings:
     libretranslate_url: str
     libretranslate_api_key: str
     models_dir: str
+    translate_min_quality: float
+    quality_table: str
     argos_index_url: str
     translate: bool
     translate_eager_languages: tuple[str, ...]
@@ -226,6 +232,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path(self.data_dir) / 'babelwire.db'}"
+
+    @property
+    def quality_table_path(self) -> Path:
+        return Path(self.quality_table) if self.quality_table \
+            else Path(self.data_dir) / "quality.json"
 
     @property
     def models_path(self) -> Path:

@@ -74,11 +74,14 @@ class Context:
         if self._translator is None:
             from babelwire.translate.engines import load_engines
             from babelwire.translate.memory import TranslationMemory
+            from babelwire.translate.quality import load_table
             from babelwire.translate.router import Router, parse_preferences
             from babelwire.translate.translator import Translator
 
             router = Router(load_engines(self.settings),
-                            preferences=parse_preferences(self.settings.engine_preferences))
+                            preferences=parse_preferences(self.settings.engine_preferences),
+                            table=load_table(self.settings.quality_table_path),
+                            min_quality=self.settings.translate_min_quality)
             self._translator = Translator(router, TranslationMemory(self.db))
         return self._translator
 

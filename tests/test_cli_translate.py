@@ -65,3 +65,26 @@ def test_translate_exit_codes(tmp_path: Path) -> None:
     corrupt.write_bytes(b"not a zip")
     res = _run(["models", "install", str(corrupt)], "", tmp_path)
     assert res.returncode == 1 and res.stderr.startswith("babelwire:")
+
+
+def test_engines_says_which_readers_have_no_route_and_how_to_add_them(tmp_path: Path) -> None:
+    """With Apertium alone (every Debian pair): German and Polish readers get no route, the
+    Romance languages reach each other, and both formats name the one command that helps."""
+    res = _run(["engines", "--format", "json"], "", tmp_path, BABELWIRE_ENGINES="apertium")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert {"de", "pl"} <= set(data["unserved_readers"])
+    assert "babelwire models install --for" in data["install_hint"]
+    assert "de" in data["install_hint"]
+    cells = {(c["source"], c["target"]): c for c in data["reach"]}
+    assert cells[("ro", "es")]["routed"] and cells[("ro", "es")]["measured"]
+    assert cells[("it", "es")]["routed"] and cells[("it", "es")]["chrf"] >= 30
+    assert not cells[("ja", "de")]["routed"] and cells[("ja", "de")]["path"] is None
+    assert all(c["chrf"] is None or c["routed"] == (c["chrf"] >= data["min_chrf"])
+               for c in data["reach"])
+    pairs = {(p["source"], p["target"]) for p in data["pairs"]}
+    assert ("en", "es") in pairs and ("sr", "en") in pairs
+    text = _run(["engines"], "", tmp_path, BABELWIRE_ENGINES="apertium")
+    assert text.returncode == 0, text.stderr
+    assert "reader languages no other catalogue language reaches: de, pl" in text.stdout
+    assert "babelwire models install --for de,pl" in text.stdout

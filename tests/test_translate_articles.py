@@ -64,7 +64,7 @@ def test_crawl_translates_headlines_and_eager_full_text(ctx: Context) -> None:
     assert full.title and full.title != spanish.title
     assert full.source_hash and full.created_at is not None
     catalan = rows["ca"]  # es→ca goes through English: a pivot
-    assert catalan.scope == "headline" and catalan.path == ["es", "en", "ca"]
+    assert catalan.scope == "headline" and catalan.path == ["es", "ca"]  # spa-cat, direct
     assert catalan.title and catalan.blocks == []
 
 

@@ -25,12 +25,12 @@ Pair = tuple[str, str]
 _MODE_NAME = re.compile(r"^([a-z]{2,3})-([a-z]{2,3})(?:_([A-Za-z0-9_]+))?$")
 
 # Stage programs checked to flush on NUL with -z (Apertium 3.8, lttoolbox 3.7, CG-3 1.3,
-# lex-tools 0.4, anaphora 1.1, separable 0.6). Other programs are run as they are; if NULs do
-# not come through them, apertium.py falls back to one run per batch.
+# lex-tools 0.4, anaphora 1.1, separable 0.6, recursive 1.1). Other programs are run as they
+# are; if NULs do not come through them, apertium.py falls back to one run per batch.
 NULL_FLUSH_PROGRAMS = frozenset({
     "lt-proc", "cg-proc", "apertium-tagger", "apertium-pretransfer", "lrx-proc",
     "apertium-transfer", "apertium-interchunk", "apertium-postchunk", "apertium-anaphora",
-    "lsx-proc",
+    "lsx-proc", "rtx-proc", "apertium-posttransfer",
 })
 
 # Unknown-word marks: "$1" is the generator flag (-g marks, -n does not); "$2" is a tagger flag
@@ -49,6 +49,7 @@ class Mode:
     source: str  # BCP 47
     target: str
     variant: str = ""  # "valencia", "BR", "US"
+    pre: Path | None = None  # a mode run first (a transliteration into the pair's script)
 
 
 @dataclass
@@ -80,8 +81,17 @@ def parse_mode_name(name: str) -> tuple[str, str, str] | None:
     return m.group(1), m.group(2), m.group(3) or ""
 
 
+# Serbo-Croatian pairs ("hbs") serve three standard languages. As a target each has its own
+# variant mode (eng-hbs_SR); as a source one mode reads all three, Serbian in Cyrillic after
+# the pair's own Cyrillic-to-Latin transliteration (Serbian news is mostly Cyrillic).
+_TARGET_VARIANTS = {"hbs": {"SR": "sr", "HR": "hr", "BS": "bs"}}
+_SOURCE_LANGUAGES = {"hbs": ("sr", "hr", "bs")}
+_TRANSLITERATE = {"sr": "Cyrl-Latn"}
+
+
 def discover(modes_dir: Path) -> dict[Pair, Mode]:
-    """The installed main (variant-less) mode for each BCP 47 pair."""
+    """The installed main mode for each BCP 47 pair (variants only where a variant is the
+    mode for a language of its own, as eng-hbs_SR is for Serbian)."""
     found: dict[Pair, Mode] = {}
     if not modes_dir.is_dir():
         return found
@@ -90,10 +100,23 @@ def discover(modes_dir: Path) -> dict[Pair, Mode]:
         if parsed is None:
             continue
         src, tgt, variant = parsed
-        source, target = to_bcp47(src), to_bcp47(tgt)
-        if source is None or target is None or variant:
+        targets = [to_bcp47(tgt)]
+        if tgt in _TARGET_VARIANTS:
+            targets = [_TARGET_VARIANTS[tgt][variant]] if variant in _TARGET_VARIANTS[tgt] \
+                else []
+        elif variant:
             continue
-        found.setdefault((source, target), Mode(path.stem, path, source, target))
+        sources = list(_SOURCE_LANGUAGES.get(src, (to_bcp47(src),)))
+        for source in sources:
+            pre = None
+            if source in _TRANSLITERATE:
+                candidate = modes_dir / f"{_TRANSLITERATE[source]}.mode"
+                pre = candidate if candidate.is_file() else None
+            for target in targets:
+                if source is None or target is None:
+                    continue
+                found.setdefault((source, target), Mode(path.stem, path, source, target,
+                                                        variant, pre))
     return found
 
 
@@ -136,6 +159,9 @@ def build_plan(mode: Mode, *, null_flush: bool = True, workdir: Path | None = No
     broken tagger models replaced (the copy is written under `workdir`)."""
     raw = parse_pipeline(mode.path.read_text(encoding="utf-8"))
     plan = StagePlan([], null_flush)
+    if mode.pre is not None:
+        raw = parse_pipeline(mode.pre.read_text(encoding="utf-8")) + raw
+        plan.notes.append(f"{mode.pre.stem} transliteration first")
     for cmd in raw:
         argv = [_GENERATOR_PLAIN if a == "$1" else a for a in cmd if a != "$2"]
         if Path(argv[0]).name == "apertium-tagger":

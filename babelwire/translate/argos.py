@@ -156,6 +156,11 @@ class ArgosEngine:
         return (f"ctranslate2 {ctranslate2.__version__}, "
                 f"sentencepiece {getattr(sentencepiece, '__version__', '?')}")
 
+    @property
+    def runnable(self) -> bool:
+        """ctranslate2 and sentencepiece are importable (models may come later)."""
+        return self._neural is not None
+
     def health(self) -> Health:
         if self._neural is None:
             return Health(False, INSTALL_HINT)

@@ -35,12 +35,15 @@ def _build(name: str, settings: Settings) -> Engine | None:
         if not apertium.available():
             log.info("apertium is not installed")
             return None
-        return apertium.ApertiumEngine(timeout=settings.apertium_timeout)
+        return apertium.ApertiumEngine(timeout=settings.apertium_timeout,
+                                       keep_names=settings.keep_names)
     if name == "argos":
         from babelwire.translate import argos
 
         engine = argos.ArgosEngine(settings.models_path)
-        return engine if engine.pairs() else None
+        # Kept even with no model yet: it rescans the models directory, so a model that
+        # `babelwire models install` adds is routed at once by a running process.
+        return engine if engine.runnable else None
     if name == "apy":
         if not settings.apy_url:
             return None

@@ -26,9 +26,13 @@ ISO3_TO_1 = {
     "tat": "tt", "tel": "te", "tgk": "tg", "tgl": "tl", "tha": "th", "tur": "tr",
     "uig": "ug", "ukr": "uk", "urd": "ur", "uzb": "uz", "vie": "vi", "xho": "xh",
     "yid": "yi", "yor": "yo", "zho": "zh", "chi": "zh", "zul": "zu", "hbs": "sh",
+    "arb": "ar", "zlm": "ms", "zsm": "ms", "cmn": "zh", "ekk": "et", "lvs": "lv",
 }
 
-
+# Codes that name the same written language as another code, mapped to the one every
+# Babelwire table uses: "no" (Norwegian, the macrolanguage that language identifiers and
+# publishers give) is written Bokmål ("nb") in news; "in", "iw", "ji" are withdrawn codes.
+ALIASES = {"no": "nb", "in": "id", "iw": "he", "ji": "yi", "mo": "ro"}
 
 
 def to_bcp47(code: str) -> str:
@@ -36,3 +40,11 @@ def to_bcp47(code: str) -> str:
     with no 2-letter form is already BCP 47)."""
     base = code.split("_", 1)[0].lower()
     return ISO3_TO_1.get(base, base)
+
+
+def canonical(code: str) -> str:
+    """A BCP 47 primary subtag as every Babelwire table spells it: "no" -> "nb",
+    "NO" -> "nb", "pt-BR" -> "pt-BR" (regions and scripts are kept)."""
+    head, sep, rest = code.strip().partition("-")
+    head = head.lower()
+    return ALIASES.get(head, head) + (sep + rest if sep else "")

@@ -15,7 +15,7 @@ from babelwire.translate.router import Route, Router
 from babelwire.translate.segment import Piece, join, split_sentences
 
 log = logging.getLogger("babelwire.translate")
-BATCH = 400  # segments per engine call (engines stream them; big batches keep pipelines full)
+BATCH = 1000  # segments per engine call (engines stream them; a pipeline drains between calls)
 
 
 class NoRoute(LookupError):

@@ -23,6 +23,8 @@ async def serve_async(ctx: Context, *, crawl: bool = True,
     server = uvicorn.Server(config)
     stop = asyncio.Event()
     crawler = asyncio.create_task(crawl_forever(ctx, stop)) if crawl else None
+    for line in reach_summary(ctx):
+        print(f"babelwire: {line}", flush=True)
     print(f"Babelwire is serving on http://{st.host}:{st.port}/", flush=True)
     try:
         if started is not None:
@@ -35,6 +37,16 @@ async def serve_async(ctx: Context, *, crawl: bool = True,
             with contextlib.suppress(asyncio.CancelledError):
                 await crawler
         await ctx.aclose()
+
+
+def reach_summary(ctx: Context) -> list[str]:
+    """Which reader languages the installed engines leave out, and the command that helps
+    (`babelwire engines` shows the whole table)."""
+    from babelwire.translate import reach
+
+    sources = {lang for s in ctx.catalog.sources for lang in s.languages}
+    table = reach.compute(ctx.translator.router, sources, ctx.settings.reader_languages)
+    return [*reach.summary_lines(table), "the whole table: babelwire engines -v"]
 
 
 def serve(settings: Settings, *, crawl: bool = True, ctx: Context | None = None) -> None:

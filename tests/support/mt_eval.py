@@ -21,6 +21,19 @@ NTREX_FILES = {
     "uk": "newstest2019-ref.ukr.txt",
     "de": "newstest2019-ref.deu.txt",
 }
+# The rest of NTREX-128's languages by their BCP 47 code (file names use ISO 639-3; Serbian
+# is read in Latin script, as Apertium writes it).
+NTREX_FILES.update({
+    to: f"newstest2019-ref.{code}.txt" for to, code in (
+        ("af", "afr"), ("ar", "arb"), ("be", "bel"), ("bs", "bos"), ("bg", "bul"),
+        ("cs", "ces"), ("da", "dan"), ("el", "ell"), ("et", "est"), ("eu", "eus"),
+        ("fa", "fas"), ("fi", "fin"), ("gl", "glg"), ("he", "heb"), ("hi", "hin"),
+        ("hr", "hrv"), ("hu", "hun"), ("id", "ind"), ("is", "isl"), ("it", "ita"),
+        ("ja", "jpn"), ("ko", "kor"), ("lv", "lav"), ("lt", "lit"), ("mk", "mkd"),
+        ("ms", "msa"), ("nl", "nld"), ("nn", "nno"), ("nb", "nob"), ("pl", "pol"),
+        ("ro", "ron"), ("sk", "slk"), ("sl", "slv"), ("sr", "srp-Latn"), ("sw", "swa"),
+        ("sv", "swe"), ("th", "tha"), ("tr", "tur"), ("vi", "vie"), ("xh", "xho"),
+        ("zh", "zho-CN"), ("zu", "zul"))})
 # Apertium modes for the direct pairs (the raw command's anchor).
 RAW_MODES = {
     ("en", "es"): "eng-spa", ("es", "en"): "spa-eng", ("en", "ca"): "eng-cat",
