@@ -92,7 +92,7 @@ def measure_pairs(limit: int | None, wanted: set[tuple[str, str]] | None) -> dic
     return {"version": version, "pairs": rows}
 
 
-def measure_routes(limit: int | None) -> None:
+def measure_routes(limit: int | None) -> dict[str, dict[str, object]]:
     """The router's choice for each catalogue language × reader language, measured."""
     from babelwire.catalog.loader import load_catalog
     from babelwire.config import Settings
@@ -108,6 +108,7 @@ def measure_routes(limit: int | None) -> None:
     engine = ApertiumEngine()
     router = Router([engine], table=quality.load_table(), min_quality=0)
     translator = Translator(router)
+    measured: dict[str, dict[str, object]] = {}
     header = f"{'pair':<7} {'route':<22} {'estimate':>8} {'chrF':>6} {'lost':>4}"
     print(header)
     print("-" * len(header))
@@ -128,8 +129,13 @@ def measure_routes(limit: int | None) -> None:
                                     flagged=flagged)
                 print(f"{src}-{tgt:<4} {path:<22} {routes[0].quality:>8.1f} {got.chrf:>6.1f} "
                       f"{got.lost:>4}", flush=True)
+                if routes[0].engine_names == ["apertium"]:
+                    measured[">".join(routes[0].path)] = {
+                        "chrf": round(got.chrf, 1), "lines": got.lines, "lost": got.lost,
+                        "estimate": round(routes[0].quality, 1)}
     finally:
         engine.close()
+    return measured
 
 
 def main() -> int:
@@ -144,7 +150,7 @@ def main() -> int:
         print(f"skipped: {NTREX} not found")
         return 0
     wanted = {tuple(p.split("-", 1)) for p in args.pairs.split(",")} if args.pairs else None
-    if not args.routes or args.write:
+    if not args.routes:
         apertium = measure_pairs(args.limit, wanted)  # type: ignore[arg-type]
         if args.write:
             table = json.loads(TABLE.read_text(encoding="utf-8")) if TABLE.exists() else {}
@@ -154,12 +160,20 @@ def main() -> int:
             engines = table.setdefault("engines", {})
             old = engines.get("apertium", {}).get("pairs", {}) if wanted else {}
             apertium["pairs"] = {**old, **apertium["pairs"]}  # type: ignore[dict-item]
+            apertium["routes"] = engines.get("apertium", {}).get("routes", {})
             engines["apertium"] = apertium
             TABLE.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n",
                              encoding="utf-8")
             print(f"wrote {TABLE}")
     if args.routes:
-        measure_routes(args.limit)
+        routes = measure_routes(args.limit)
+        if args.write:
+            table = json.loads(TABLE.read_text(encoding="utf-8"))
+            entry = table.setdefault("engines", {}).setdefault("apertium", {})
+            entry["routes"] = {**entry.get("routes", {}), **routes}
+            TABLE.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n",
+                             encoding="utf-8")
+            print(f"wrote {len(routes)} routes to {TABLE}")
     return 0
 
 

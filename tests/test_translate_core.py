@@ -17,7 +17,7 @@ import pytest
 from babelwire.store.database import Database
 from babelwire.translate.base import Engine, EngineError, Health, Translated
 from babelwire.translate.memory import TranslationMemory
-from babelwire.translate.quality import Measured, QualityTable, estimate, load_table
+from babelwire.translate.quality import PIVOT_LOSS, Measured, QualityTable, estimate, load_table
 from babelwire.translate.router import Router, parse_preferences
 from babelwire.translate.segment import join, split_sentences
 from babelwire.translate.translator import NoRoute, Translator
@@ -94,22 +94,35 @@ def test_a_two_hop_route_through_strong_pairs_beats_a_weak_direct_pair() -> None
                     ("apertium", "da", "en"): 62.0})
     route = _router([engine], table=table).route("sv", "en")
     assert route is not None and route.path == ["sv", "da", "en"]
-    assert route.quality == pytest.approx(62.0 - 0.25 * (100 - 80.0))
+    assert route.quality == pytest.approx(62.0 - PIVOT_LOSS * (100 - 80.0))
+    assert not route.measured
     # the estimate never exceeds the weakest hop, and each further hop costs something
     assert estimate([62.0, 80.0]) < 62.0 and estimate([70.0]) == 70.0
 
 
 def test_a_useless_route_is_not_offered() -> None:
     engine = TagEngine("apertium", {("is", "sv"), ("sv", "da"), ("da", "nb")})
-    table = _table({("apertium", "is", "sv"): 45.0, ("apertium", "sv", "da"): 50.0,
-                    ("apertium", "da", "nb"): 48.0})
+    table = _table({("apertium", "is", "sv"): 35.0, ("apertium", "sv", "da"): 40.0,
+                    ("apertium", "da", "nb"): 38.0})
     router = _router([engine], table=table, min_quality=30.0)
     assert router.route("is", "sv") is not None
-    assert router.route("is", "nb") is None  # 45 - 0.25*(52+50) < 30
+    assert router.route("is", "nb") is None  # 35 - 0.05*(60+62) < 30
     assert router.route("is", "nb", min_quality=0) is not None  # still listed on request
     assert not Translator(router).has_route("is", "nb")
     with pytest.raises(NoRoute):
         Translator(router).translate(["Halló."], "is", "nb")
+
+
+def test_a_route_measured_end_to_end_is_ranked_by_its_measurement() -> None:
+    engine = TagEngine("apertium", {("sv", "is"), ("is", "en"), ("sv", "da"), ("da", "en")})
+    rows = {("apertium", "sv", "is"): 35.0, ("apertium", "is", "en"): 39.0,
+            ("apertium", "sv", "da"): 50.0, ("apertium", "da", "en"): 40.0}
+    table = _table(rows)
+    assert _router([engine], table=table).route("sv", "en").path == ["sv", "da", "en"]  # type: ignore[union-attr]
+    table.routes[("apertium", "sv>is>en")] = Measured(44.0, 300)
+    route = _router([engine], table=table).route("sv", "en")
+    assert route is not None and route.path == ["sv", "is", "en"]
+    assert route.quality == 44.0 and route.measured
 
 
 def test_language_aliases_reach_the_same_pairs() -> None:

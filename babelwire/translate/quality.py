@@ -29,8 +29,10 @@ log = logging.getLogger("babelwire.translate")
 
 BUNDLED = Path(__file__).with_name("quality.json")
 MIN_QUALITY = 30.0  # chrF below which a route is not offered
-# Each hop after the weakest costs this share of what that hop itself loses (100 - chrF).
-PIVOT_LOSS = 0.25
+# Each hop after the weakest costs this share of what that hop itself loses (100 - chrF):
+# fitted on 34 pivot routes measured on NTREX (benchmarks/translate_quality.py --routes; the
+# median loss was 0.05-0.07 of it, the weakest hop alone a lower bound in half the cases).
+PIVOT_LOSS = 0.05
 # chrF assumed for a pair nobody measured, by engine. Apertium: the lower quartile of its
 # measured pairs. Neural engines (Argos Translate / LibreTranslate models, OPUS-MT class):
 # a modest figure under their published news scores; measure to replace it.
@@ -54,6 +56,15 @@ class QualityTable:
 
     measured: dict[tuple[str, str, str], Measured] = field(default_factory=dict)
     data: str = ""
+    # whole routes measured end to end: (engine, "da>sv>is>en") for routes of one engine
+    routes: dict[tuple[str, str], Measured] = field(default_factory=dict)
+
+    def route(self, engine: str, path: Sequence[str]) -> Measured | None:
+        key = (engine, ">".join(canonical(p) for p in path))
+        found = self.routes.get(key)
+        if found is None and engine in SAME_DATA:
+            found = self.routes.get((SAME_DATA[engine], key[1]))
+        return found
 
     def get(self, engine: str, source: str, target: str) -> Measured | None:
         key = (engine, canonical(source), canonical(target))
@@ -70,7 +81,8 @@ class QualityTable:
         return self.get(engine, source, target) is not None
 
     def merge(self, other: QualityTable) -> QualityTable:
-        return QualityTable({**self.measured, **other.measured}, other.data or self.data)
+        return QualityTable({**self.measured, **other.measured}, other.data or self.data,
+                            {**self.routes, **other.routes})
 
 
 def estimate(hops: Sequence[float]) -> float:
@@ -99,6 +111,14 @@ def parse_table(data: Mapping[str, object], *, origin: str = "bundled") -> Quali
                 raise ValueError(f"quality table: {name} {pair} has no chrF")
             table.measured[(str(name), canonical(src), canonical(tgt))] = Measured(
                 float(chrf), int(row.get("lines", 0) or 0), origin)
+        routes = entry.get("routes", {}) if isinstance(entry, dict) else {}
+        for path, row in routes.items():
+            chrf = row.get("chrf") if isinstance(row, dict) else None
+            if not isinstance(chrf, int | float) or ">" not in str(path):
+                raise ValueError(f"quality table: bad route {name} {path!r}")
+            key = ">".join(canonical(p) for p in str(path).split(">"))
+            table.routes[(str(name), key)] = Measured(float(chrf),
+                                                      int(row.get("lines", 0) or 0), origin)
     return table
 
 

@@ -36,7 +36,8 @@ class Hop:
 @dataclass(frozen=True)
 class Route:
     hops: tuple[Hop, ...]
-    quality: float = 0.0  # estimated chrF of the whole route
+    quality: float = 0.0  # chrF of the whole route: measured, or estimated from its hops
+    measured: bool = False  # `quality` was measured (a direct pair, or the route end to end)
 
     @property
     def source(self) -> str:
@@ -54,15 +55,10 @@ class Route:
     def engine_names(self) -> list[str]:
         return list(dict.fromkeys(h.engine.name for h in self.hops))
 
-    @property
-    def measured(self) -> bool:
-        return all(h.measured for h in self.hops)
-
     def describe(self) -> str:
         return " → ".join(self.path) + " (" + ", ".join(
             f"{h.source}→{h.target} {h.engine.name}" for h in self.hops) + \
-            f"; chrF {'≈' if len(self.hops) > 1 or not self.measured else ''}" \
-            f"{self.quality:.0f}{'' if self.measured else ' unmeasured'})"
+            f"; chrF {'' if self.measured else '≈'}{self.quality:.0f})"
 
 
 def parse_preferences(items: Iterable[str]) -> dict[Pair, str]:
@@ -150,6 +146,16 @@ class Router:
         routes = self.routes(source, target, engine=engine, limit=1, min_quality=min_quality)
         return routes[0] if routes else None
 
+    def _score(self, hops: Sequence[Hop]) -> tuple[float, bool]:
+        """A route's chrF: measured end to end when the table has it, else estimated."""
+        names = {h.engine.name for h in hops}
+        if len(hops) > 1 and len(names) == 1:
+            whole = self.table.route(names.pop(), [hops[0].source, *(h.target for h in hops)])
+            if whole is not None:
+                return whole.chrf, True
+        return q.estimate([h.quality for h in hops]), all(h.measured for h in hops) \
+            and len(hops) == 1
+
     def _rank(self, source: str, target: str, engine: str | None,
               edges: Mapping[Pair, list[Hop]]) -> list[Route]:
         usable = {p: [h for h in hops if engine is None or h.engine.name == engine]
@@ -163,10 +169,11 @@ class Router:
         found: list[tuple[tuple[float, int, int], Route]] = []
         for langs in _paths(source, target, out):
             choices = _hop_choices(langs, usable)
-            lead = q.estimate([h.quality for h in choices[0]])
-            for rank, hops in enumerate(choices):
-                route = Route(tuple(hops), q.estimate([h.quality for h in hops]))
-                found.append(((-lead, len(hops), rank), route))
+            scored = [self._score(hops) for hops in choices]
+            for rank, (hops, (quality, measured)) in enumerate(zip(choices, scored,
+                                                                   strict=True)):
+                route = Route(tuple(hops), quality, measured)
+                found.append(((-scored[0][0], len(hops), rank), route))
         found.sort(key=lambda item: item[0])
         return [r for _, r in found]
 
