@@ -94,6 +94,8 @@ SETTINGS: tuple[Setting, ...] = (
             "fr-en=argos,ru-uk=apertium (overrides the default ranking for that pair)."),
     Setting("apertium_timeout", float, 60.0, "Seconds one Apertium batch may take before the "
             "pipeline is restarted and the batch split to isolate the failing segment."),
+    Setting("keep_names", _bool, True, "Keep proper names untranslated through Apertium "
+            "(found with the pair's own analyser, capitalisation and the text seen so far)."),
     Setting("apy_url", str, "", "Base URL of an Apertium-APy server, e.g. "
             "http://127.0.0.1:2737 (empty: not used)."),
     Setting("libretranslate_url", str, "", "Base URL of a LibreTranslate server (empty: not "
@@ -175,6 +177,7 @@ class Settings:
     engines: tuple[str, ...]
     engine_preferences: tuple[str, ...]
     apertium_timeout: float
+    keep_names: bool
     apy_url: str
     libretranslate_url: str
     libretranslate_api_key: str

@@ -11,6 +11,13 @@ and only a segment that fails on its own comes back as `Translated(None, error)`
 
 A pair whose pipeline does not pass NULs through (a stage without null-flush) falls back to one
 pipeline run per batch (never per sentence), with the same end markers to split the output.
+
+Proper names (`keep_names`, on by default; see names.py): each batch is first run through the
+pair's morphological analyser (the mode's first stage, `lt-proc` with dictionary case, warm
+and null-flushing like the pipeline), the names found are replaced by placeholder words that
+Apertium passes through in place, and restored afterwards. A segment whose placeholders do not
+come back exactly once is translated again without them; an analyser that fails only turns
+name protection off for that batch.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from babelwire.translate import apertium_modes
+from babelwire.translate import apertium_modes, names
 from babelwire.translate.apertium_modes import Mode, ModeError, StagePlan
 from babelwire.translate.base import EngineError, Health, Pair, Translated
 
@@ -351,11 +358,20 @@ class _PairState:
     pipeline: _Pipeline | None = None
     starts: int = 0
     last_error: str = ""
+    analyser: _Pipeline | None = None
+    analyser_plan: StagePlan | None = None
+    no_analyser: bool = False  # the mode has no lt-proc analyser first, or it cannot run
+    case_stats: names.CaseStats = field(default_factory=names.CaseStats)
 
     def drop_pipeline(self) -> None:
         if self.pipeline is not None:
             self.pipeline.close()
             self.pipeline = None
+
+    def drop_analyser(self) -> None:
+        if self.analyser is not None:
+            self.analyser.close()
+            self.analyser = None
 
 
 @dataclass
@@ -376,6 +392,7 @@ class _Resources:
     def release(self) -> None:
         for state in self.states.values():
             state.drop_pipeline()
+            state.drop_analyser()
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
@@ -393,10 +410,11 @@ class ApertiumEngine:
     quality = 10
 
     def __init__(self, *, modes_dir: Path = DEFAULT_MODES_DIR, timeout: float = 60.0,
-                 binary: str = "apertium") -> None:
+                 binary: str = "apertium", keep_names: bool = True) -> None:
         self.modes_dir = Path(modes_dir)
         self.timeout = timeout
         self.binary = binary
+        self.keep_names = keep_names
         self._modes = apertium_modes.discover(self.modes_dir)
         self._res = _Resources()
         self._res.states = {pair: _PairState(mode) for pair, mode in self._modes.items()}
@@ -448,10 +466,23 @@ class ApertiumEngine:
         with state.lock:
             for start in range(0, len(todo), _BATCH_UNITS):
                 chunk = todo[start:start + _BATCH_UNITS]
-                for i, res in zip(chunk, self._translate_units(
-                        state, [segments[i] for i in chunk]), strict=True):
+                texts = [segments[i] for i in chunk]
+                outs = self._with_names(state, texts) if self.keep_names \
+                    else self._translate_units(state, texts)
+                for i, res in zip(chunk, outs, strict=True):
                     results[i] = res
         return [r if r is not None else Translated(None, "not translated") for r in results]
+
+    def analyse(self, segments: Sequence[str], source: str, target: str
+                ) -> list[list[names.Token]] | None:
+        """The morphological analysis of each segment by the pair's own analyser (its first
+        stage, with dictionary case), one warm process for the pair, the whole batch in one
+        exchange; None when the pair has no such analyser or it fails."""
+        state = self._res.states.get((source, target))
+        if state is None:
+            raise EngineError(f"Apertium has no mode for {source}->{target}")
+        with state.lock:
+            return self._analyse(state, list(segments))
 
     def close(self) -> None:
         self._closed = True
@@ -536,6 +567,90 @@ class ApertiumEngine:
             self._plan(state, null_flush=False)
             raise _OneShot
         raise _Failure(f"{state.mode.name} pipeline does not start: {why}; {detail}")
+
+    def _analyser_plan(self, state: _PairState) -> StagePlan | None:
+        if state.analyser_plan is None and not state.no_analyser:
+            try:
+                plan = state.plan if state.plan is not None else self._plan(state)
+                first = list(plan.commands[0])
+            except _Failure:
+                state.no_analyser = True
+                return None
+            files = [a for a in first[1:] if not a.startswith("-")]
+            if Path(first[0]).name != "lt-proc" or len(files) != 1 \
+                    or not files[0].endswith(".bin"):
+                state.no_analyser = True
+                return None
+            flags = [a for a in first[1:] if a.startswith("-")]
+            # dictionary case (-w), null flush (-z); generation/postgeneration flags never
+            # appear on an analyser, which is all we run
+            extra = [f for f in ("-w", "-z") if not any(
+                a.startswith("-") and not a.startswith("--") and f[1] in a[1:] for a in flags)]
+            state.analyser_plan = StagePlan([[first[0], *extra, *flags, files[0]]], True)
+        return state.analyser_plan
+
+    def _analyse(self, state: _PairState, texts: list[str]) -> list[list[names.Token]] | None:
+        plan = self._analyser_plan(state)
+        if plan is None or not texts:
+            return None if plan is None else []
+        records, masks = [], []
+        for k, text in enumerate(texts):
+            record, _kept = encode(text, k)
+            records.append(record + b"\0")
+            masks.append(_protected_spans(text))
+        try:
+            if state.analyser is None or not state.analyser.alive():
+                state.drop_analyser()
+                state.analyser = _Pipeline(plan, f"{state.mode.name} analyser")
+            got = state.analyser.exchange(b"".join(records), len(records), self.timeout)
+        except _Failure as exc:
+            log.warning("apertium %s: analyser unusable, names not protected: %s",
+                        state.mode.name, exc)
+            state.no_analyser = True
+            return None
+        if got.error is not None:
+            log.warning("apertium %s analyser: %s; names not protected in this batch",
+                        state.mode.name, got.error)
+            state.drop_analyser()
+            return None
+        out = []
+        for k, (text, record) in enumerate(zip(texts, got.records, strict=True)):
+            if _END_ANY.findall(record) != [str(k).encode()]:
+                state.drop_analyser()
+                return None
+            units = names.parse_units(record.decode("utf-8", errors="replace"))
+            out.append(names.place(text, units, masks[k]))
+        return out
+
+    def _with_names(self, state: _PairState, texts: list[str]) -> list[Translated]:
+        """Translate with the names found kept (see the module docstring)."""
+        tokens = self._analyse(state, texts)
+        if tokens is None:
+            return self._translate_units(state, texts)
+        spans = names.find_names(texts, tokens, state.case_stats)
+        protected, kept = [], []
+        for text, found in zip(texts, spans, strict=True):
+            if names.has_placeholder(text):
+                found = []
+            p, k = names.protect(text, found)
+            protected.append(p)
+            kept.append(k)
+        results = self._translate_units(state, protected)
+        again = []
+        for i, res in enumerate(results):
+            if kept[i] and res.text is not None:
+                restored = names.restore(res.text, kept[i])
+                if restored is None:
+                    again.append(i)
+                else:
+                    results[i] = Translated(restored)
+            elif kept[i]:
+                again.append(i)  # failed with placeholders: try the original text alone
+        if again:
+            for i, res in zip(again, self._translate_units(state, [texts[i] for i in again]),
+                              strict=True):
+                results[i] = res
+        return results
 
     def _translate_units(self, state: _PairState, texts: list[str]) -> list[Translated]:
         units = []

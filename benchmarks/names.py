@@ -1,0 +1,91 @@
+"""Proper names through Apertium on NTREX-128: names kept and chrF per pair, Apertium with
+Babelwire's name protection beside the same engine without it, in the same run.
+
+`names kept`: of the capitalised words after the first word of a sentence that the human
+reference keeps verbatim, the share the output keeps verbatim (tests/support/names_eval.py).
+Every installed Apertium pair with NTREX data on both sides is measured (X->Y reads ref.X as
+input, ref.Y as reference), the four focus pairs first. Each NTREX document is one batch, as
+an article is; one engine per pair, fresh, so the capitalisation statistics start empty and
+learn from the documents in order, as they would from a source's recent articles.
+
+Usage: python benchmarks/names.py [--limit N] [--pairs en-es,es-en]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+NTREX = ROOT.parent / "shared" / "data" / "mt-ntrex128"
+
+
+def translate_documents(engine: object, pair: tuple[str, str], sources: list[str],
+                        docs: list[tuple[int, int]]) -> tuple[list[str], int]:
+    from babelwire.translate.apertium import ApertiumEngine
+
+    assert isinstance(engine, ApertiumEngine)
+    out: list[str] = []
+    failed = 0
+    for start, end in docs:
+        for src, res in zip(sources[start:end], engine.translate(sources[start:end], *pair),
+                            strict=True):
+            failed += not res.ok
+            out.append(" ".join((res.text if res.text is not None else src).splitlines()))
+    return out, failed
+
+
+def main() -> int:
+    from babelwire.translate.apertium import ApertiumEngine
+    from tests.support import names_eval as ne
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--limit", type=int, default=None, help="lines per pair (default: all)")
+    ap.add_argument("--pairs", help="comma-separated, e.g. en-es,es-en (default: all)")
+    args = ap.parse_args()
+    if not NTREX.exists():
+        print(f"skipped: {NTREX} not found")
+        return 0
+    probe = ApertiumEngine()
+    pairs = ne.pairs_with_data(sorted(probe.pairs()))
+    print(f"engine: apertium {probe.version()}")
+    probe.close()
+    if args.pairs:
+        wanted = {tuple(p.split("-")) for p in args.pairs.split(",")}
+        pairs = [p for p in pairs if p in wanted]
+    docs = ne.documents(NTREX, args.limit)
+    header = (f"{'pair':<8} {'names raw':>9} {'names bw':>9} {'chrF raw':>9} {'chrF bw':>8} "
+              f"{'delta':>6} {'names':>6} {'fail':>5} {'s raw':>6} {'s bw':>6}")
+    print(header)
+    print("-" * len(header))
+    worse = []
+    for pair in pairs:
+        sources = ne.read(NTREX, ne.NTREX_LANGS[pair[0]][0], args.limit)
+        refs = [ne.read(NTREX, stem, args.limit) for stem in ne.NTREX_LANGS[pair[1]]]
+        row = {}
+        for keep in (False, True):
+            engine = ApertiumEngine(keep_names=keep)
+            engine.translate(sources[:5], *pair)  # start the pipelines outside the timing
+            engine.close()
+            engine = ApertiumEngine(keep_names=keep)
+            t0 = time.perf_counter()
+            out, failed = translate_documents(engine, pair, sources, docs)
+            secs = time.perf_counter() - t0
+            engine.close()
+            count = ne.names_kept(sources, out, refs)
+            row[keep] = (count, ne.chrf(out, refs), failed, secs)
+        (c0, f0, _x0, s0), (c1, f1, x1, s1) = row[False], row[True]
+        if f1 < f0 - 1e-9:
+            worse.append(f"{pair[0]}-{pair[1]}")
+        print(f"{pair[0]}-{pair[1]:<5} {c0.share:9.3f} {c1.share:9.3f} {f0:9.2f} {f1:8.2f} "
+              f"{f1 - f0:+6.2f} {c1.total:6d} {x1:5d} {s0:6.1f} {s1:6.1f}", flush=True)
+    print(f"pairs: {len(pairs)}; chrF below the engine without names: "
+          f"{', '.join(worse) if worse else 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
