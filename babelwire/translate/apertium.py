@@ -629,10 +629,10 @@ class ApertiumEngine:
             return self._translate_units(state, texts)
         spans = names.find_names(texts, tokens, state.case_stats)
         protected, kept = [], []
-        for text, found in zip(texts, spans, strict=True):
+        for i, text in enumerate(texts):
             if names.has_placeholder(text):
-                found = []
-            p, k = names.protect(text, found)
+                spans[i] = []
+            p, k = names.protect(text, spans[i])
             protected.append(p)
             kept.append(k)
         results = self._translate_units(state, protected)
@@ -643,7 +643,8 @@ class ApertiumEngine:
                 if restored is None:
                     again.append(i)
                 else:
-                    results[i] = Translated(restored)
+                    results[i] = Translated(names.recase_after_initial(texts[i], spans[i],
+                                                                       restored))
             elif kept[i]:
                 again.append(i)  # failed with placeholders: try the original text alone
         if again:

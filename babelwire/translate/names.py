@@ -44,6 +44,7 @@ _TAG = re.compile(r"<([^>]+)>")
 _PERSON = frozenset({"ant", "cog"})
 _FUNCTION = frozenset({"det", "pr", "cnjcoo", "cnjsub", "cnjadv", "prn"})
 RARE_LOWER = 0.2  # a word written in lower case at most this often counts as a name
+ARTICLE_SHARE = 0.06  # of the words seen, with a determiner reading: articles are in use
 _STATS_MAX = 200_000  # distinct words kept per language before old counts are halved
 
 
@@ -139,6 +140,7 @@ class _Word:
     det: bool
     function: bool
     noun: bool  # some common reading is a noun (titles before names are nouns)
+    verb: bool  # every reading is a verb form
 
     @property
     def key(self) -> str:
@@ -168,7 +170,8 @@ def _words(text: str, tokens: Sequence[Token]) -> list[_Word]:
             common=bool(common), cap_lemma=any(r[:1].isupper() for r in common),
             det=any("det" in t for t in tags),
             function=bool(tags) and all(t & _FUNCTION for t in tags),
-            noun=any("n" in t for t in tags if "np" not in t)))
+            noun=any("n" in t for t in tags if "np" not in t),
+            verb=bool(tags) and all(any(x.startswith("vb") for x in t) for t in tags)))
         prev_end = tok.end
     return words
 
@@ -179,8 +182,15 @@ class CaseStats:
     text of one language seen so far (bounded: old counts are halved when it grows)."""
 
     counts: dict[str, list[int]] = field(default_factory=dict)
+    words: int = 0
+    articles: int = 0  # words with a determiner reading
 
     def add(self, words: Sequence[_Word]) -> None:
+        self.words += len(words)
+        self.articles += sum(w.det for w in words)
+        if self.words > 10 * _STATS_MAX:
+            self.words //= 2
+            self.articles //= 2
         for w in words:
             if w.acronym or len(w.tok.surface) < 2:
                 continue
@@ -191,6 +201,13 @@ class CaseStats:
         if len(self.counts) > _STATS_MAX:
             self.counts = {k: [v[0] // 2, v[1] // 2] for k, v in self.counts.items()
                            if v[0] // 2 or v[1] // 2}
+
+    @property
+    def has_articles(self) -> bool:
+        """Determiners are frequent (English, Romance languages: "the Senate", "la
+        Asamblea"), so an institution's name shows by the article before it. Without them
+        (Slavic languages) capitalisation alone cannot tell a name from an institution."""
+        return self.words >= 50 and self.articles >= ARTICLE_SHARE * self.words
 
     def rarely_lower(self, key: str) -> bool:
         lower, cap = self.counts.get(key, (0, 0))
@@ -245,6 +262,7 @@ def find_names(texts: Sequence[str], tokens: Sequence[Sequence[Token]],
         stats.add(words)
     learned: set[str] = set()
     marks: list[list[bool]] = []
+    articles = stats.has_articles
     for words in all_words:
         titled = _title_case(words)
         mark = [False] * len(words)
@@ -268,12 +286,12 @@ def find_names(texts: Sequence[str], tokens: Sequence[Sequence[Token]],
             elif not w.common and w.person and nxt is not None and nxt.unknown:
                 mark[i] = True  # a given name before an unknown surname: Jordan Spieth
                 learned.add(w.tok.surface)
-            elif w.common and not w.noun and nxt is not None and nxt.unknown:
-                mark[i] = True  # a verb or adjective before an unknown word: Mato Grosso
+            elif w.verb and not w.initial and nxt is not None and nxt.unknown:
+                mark[i] = True  # a verb form before an unknown word: Mato Grosso
                 learned.add(w.tok.surface)
             elif w.np and w.common and _linked(words, i) is not None:
                 mark[i] = True  # after an unknown name and connectors: Talavera de la Reina
-            elif not w.initial and not titled and w.common and not w.cap_lemma \
+            elif articles and not w.initial and not titled and w.common and not w.cap_lemma \
                     and not after_det[i] and stats.rarely_lower(w.key):
                 mark[i] = True  # capitalised in mid-sentence, rarely written in lower case
         if not titled:  # a title opened by a capitalised article: told The Sunday Telegraph
@@ -371,3 +389,25 @@ def restore(text: str, kept: Sequence[str]) -> str | None:
 def has_placeholder(text: str) -> bool:
     """The text already holds something a placeholder would be mistaken for."""
     return _PLACEHOLDER.search(text) is not None
+
+
+_NEXT_WORD = re.compile(r"\s+([^\W\d_])([^\W\d_]*)")
+
+
+def recase_after_initial(source: str, spans: Sequence[tuple[int, int]], output: str) -> str:
+    """Apertium capitalises the word after an unknown word that opens a sentence ("Trump
+    Dijo"); when a kept name opens the segment and the word after it in the source is in
+    lower case, put the word after it in the output in lower case too."""
+    if not spans or _LETTER.search(source[:spans[0][0]]):
+        return output
+    name = source[spans[0][0]:spans[0][1]]
+    after = _NEXT_WORD.match(source, spans[0][1])
+    if after is None or not after.group(1).islower():
+        return output
+    at = output.find(name)
+    if at < 0 or _LETTER.search(output[:at]):
+        return output
+    m = _NEXT_WORD.match(output, at + len(name))
+    if m is None or not m.group(1).isupper() or (m.group(2) and m.group(2).isupper()):
+        return output
+    return output[:m.start(1)] + m.group(1).lower() + output[m.end(1):]

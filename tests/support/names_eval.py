@@ -27,6 +27,7 @@ NTREX_LANGS: dict[str, tuple[str, ...]] = {
     "is": ("ref.isl",), "it": ("ref.ita",), "mk": ("ref.mkd",), "nb": ("ref.nob",),
     "nn": ("ref.nno",), "nl": ("ref.nld",), "pl": ("ref.pol",), "pt": ("ref.por",),
     "ro": ("ref.ron",), "ru": ("ref.rus",), "sh": ("ref.hrv", "ref.srp-Latn", "ref.bos"),
+    "hr": ("ref.hrv",), "bs": ("ref.bos",), "sr": ("ref.srp-Latn", "ref.srp-Cyrl"),
     "sl": ("ref.slv",), "sv": ("ref.swe",), "uk": ("ref.ukr",), "zlm": ("ref.msa",),
 }
 FOCUS = [("en", "es"), ("es", "en"), ("fr", "es"), ("pt", "es")]
