@@ -328,7 +328,8 @@ def find_names(texts: Sequence[str], tokens: Sequence[Sequence[Token]],
 # --- placeholders ------------------------------------------------------------------------
 
 _DIGITS = "bcdfghjklmnpqrstvwz"  # no x: x ends a placeholder
-_PLACEHOLDER = re.compile(r"bwnq([bcdfghjklmnpqrstvwz]+)x", re.I)
+# with the unknown-word mark some pairs print anyway ("*Bwnqbx")
+_PLACEHOLDER = re.compile(r"[*#@]?bwnq([bcdfghjklmnpqrstvwz]+)x", re.I)
 
 
 def placeholder(index: int) -> str:
