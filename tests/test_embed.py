@@ -47,16 +47,11 @@ FLOOR_PAIR = 0.90
 # ---- NTREX-128 as articles (also used by benchmarks/embeddings.py) -----------------------
 
 def ntrex_documents(ntrex: Path, lang: str) -> list[list[str]]:
-    """The lines of each NTREX document in file order, for one language (CRLF stripped)."""
-    ids = [line.strip() for line in
-           (ntrex / "DOCUMENT_IDS.tsv").read_text(encoding="utf-8").splitlines()]
-    lines = (ntrex / NTREX_FILES[lang]).read_text(encoding="utf-8").splitlines()
-    if len(lines) != len(ids):
-        raise ValueError(f"{NTREX_FILES[lang]}: {len(lines)} lines for {len(ids)} ids")
-    docs: dict[str, list[str]] = {}
-    for doc_id, line in zip(ids, lines, strict=True):
-        docs.setdefault(doc_id, []).append(line.strip())
-    return list(docs.values())
+    """The lines of each NTREX document in file order, for one language (CRLF stripped):
+    any of NTREX_FILES or of the catalogue's languages (ntrex_retrieval.FILES)."""
+    from tests.support.ntrex_retrieval import document_lines
+
+    return document_lines(ntrex, lang)
 
 
 def ntrex_articles(ntrex: Path, lang: str, budget_words: int) -> list[str]:
