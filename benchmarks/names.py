@@ -45,6 +45,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--limit", type=int, default=None, help="lines per pair (default: all)")
     ap.add_argument("--pairs", help="comma-separated, e.g. en-es,es-en (default: all)")
+    ap.add_argument("--skip", default="", help="comma-separated pairs to leave out")
+    ap.add_argument("--timeout", type=float, default=20.0,
+                    help="seconds a batch may hang before Apertium is restarted")
     args = ap.parse_args()
     if not NTREX.exists():
         print(f"skipped: {NTREX} not found")
@@ -56,6 +59,8 @@ def main() -> int:
     if args.pairs:
         wanted = {tuple(p.split("-")) for p in args.pairs.split(",")}
         pairs = [p for p in pairs if p in wanted]
+    skip = {tuple(p.split("-")) for p in args.skip.split(",") if p}
+    pairs = [p for p in pairs if p not in skip]
     docs = ne.documents(NTREX, args.limit)
     header = (f"{'pair':<8} {'names raw':>9} {'names bw':>9} {'chrF raw':>9} {'chrF bw':>8} "
               f"{'delta':>6} {'names':>6} {'fail':>5} {'s raw':>6} {'s bw':>6}")
@@ -67,10 +72,10 @@ def main() -> int:
         refs = [ne.read(NTREX, stem, args.limit) for stem in ne.NTREX_LANGS[pair[1]]]
         row = {}
         for keep in (False, True):
-            engine = ApertiumEngine(keep_names=keep)
+            engine = ApertiumEngine(keep_names=keep, timeout=args.timeout)
             engine.translate(sources[:5], *pair)  # start the pipelines outside the timing
             engine.close()
-            engine = ApertiumEngine(keep_names=keep)
+            engine = ApertiumEngine(keep_names=keep, timeout=args.timeout)
             t0 = time.perf_counter()
             out, failed = translate_documents(engine, pair, sources, docs)
             secs = time.perf_counter() - t0

@@ -140,6 +140,7 @@ class _Word:
     det: bool
     function: bool
     noun: bool  # some common reading is a noun (titles before names are nouns)
+    connector: bool  # a preposition or determiner, never a conjunction: de, la, van, von
     verb: bool  # every reading is a verb form
 
     @property
@@ -171,6 +172,8 @@ def _words(text: str, tokens: Sequence[Token]) -> list[_Word]:
             det=any("det" in t for t in tags),
             function=bool(tags) and all(t & _FUNCTION for t in tags),
             noun=any("n" in t for t in tags if "np" not in t),
+            connector=any(t & {"pr", "det"} for t in tags)
+            and not any(t & {"cnjcoo", "cnjsub", "cnjadv"} for t in tags),
             verb=bool(tags) and all(any(x.startswith("vb") for x in t) for t in tags)))
         prev_end = tok.end
     return words
@@ -228,7 +231,7 @@ def _linked(words: Sequence[_Word], i: int) -> int | None:
         if j < 0:
             return None
         between = words[j + 1:i]
-        if all(w.function and not w.cap for w in between) \
+        if all(w.connector and not w.cap for w in between) \
                 and all(_adjacent(words, k) for k in range(j + 1, i + 1)) \
                 and words[j].cap and words[j].unknown:
             return j
@@ -273,7 +276,7 @@ def find_names(texts: Sequence[str], tokens: Sequence[Sequence[Token]],
                 after_det[i] = after_det[i - 1]
             else:
                 after_det[i] = i > 0 and _adjacent(words, i) and words[i - 1].det \
-                    and not words[i - 1].cap
+                    and (not words[i - 1].cap or words[i - 1].initial)
         for i, w in enumerate(words):
             if not w.cap or w.acronym or len(w.tok.surface) < 2 or w.unknown:
                 continue
