@@ -419,6 +419,8 @@ class ApertiumEngine:
         self._res = _Resources()
         self._res.states = {pair: _PairState(mode) for pair, mode in self._modes.items()}
         self._version: str | None = None
+        self._core_version = "apertium unknown"
+        self._data_versions: dict[str, str] = {}
         self._closed = False
         self._setup = threading.Lock()  # guards the shared work directory
         self._finalizer = weakref.finalize(self, self._res.release)
@@ -519,8 +521,27 @@ class ApertiumEngine:
                 core = proc.stdout.strip().split()[-1] if proc.stdout.strip() else ""
             except (OSError, subprocess.SubprocessError):
                 pass
-        parts = [f"apertium {core or 'unknown'}"]
+        self._core_version = f"apertium {core or 'unknown'}"
+        self._data_versions = versions
+        parts = [self._core_version]
         parts += [f"{pkg.removeprefix('apertium-')} {ver}" for pkg, ver in sorted(versions.items())]
+        return "; ".join(parts)
+
+    def pair_version(self, source: str, target: str) -> str:
+        """"apertium 3.8.3; eng-spa 0.8.1": the core and the data package of one pair, which
+        is what its translations depend on (the translation memory's key, provenance)."""
+        self.version()
+        mode = self._modes.get((source, target))
+        pkgs: list[str] = []
+        if mode is not None:
+            try:
+                text = mode.path.read_text(encoding="utf-8")
+            except OSError:
+                text = ""
+            pkgs = sorted(set(re.findall(r"/(apertium-[a-z]{2,3}-[a-z]{2,3})/", text)))
+        parts = [self._core_version]
+        parts += [f"{p.removeprefix('apertium-')} {self._data_versions[p]}" for p in pkgs
+                  if p in self._data_versions]
         return "; ".join(parts)
 
     def live_pids(self) -> list[int]:

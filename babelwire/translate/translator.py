@@ -49,8 +49,13 @@ class TranslationRun:
         return sum(r.flagged_sentences for r in self.results)
 
 
-def engine_id(engine: Engine) -> str:
-    return f"{engine.name} {engine.version()}"
+def engine_id(engine: Engine, source: str | None = None, target: str | None = None) -> str:
+    """"apertium 3.8.3; eng-spa 0.8.1": what a translation depends on. An engine that
+    versions its pairs separately (Apertium: one data package per pair) names the pair's."""
+    pair_version = getattr(engine, "pair_version", None)
+    if source is not None and target is not None and callable(pair_version):
+        return f"{engine.name} {pair_version(source, target)}"[:100]
+    return f"{engine.name} {engine.version()}"[:100]
 
 
 class Translator:
@@ -86,7 +91,7 @@ class Translator:
                 break
             out, errs, route_hits = self._through(route, todo)
             hits += route_hits
-            used.extend(engine_id(h.engine) for h in route.hops)
+            used.extend(engine_id(h.engine, h.source, h.target) for h in route.hops)
             for sentence in todo:
                 if sentence in out:
                     done[sentence] = out[sentence]
@@ -121,7 +126,7 @@ class Translator:
         for hop in route.hops:
             originals = list(current)
             inputs = [current[o] for o in originals]
-            eid = engine_id(hop.engine)
+            eid = engine_id(hop.engine, hop.source, hop.target)
             outputs: list[str | None] = [None] * len(inputs)
             if self.memory is not None:
                 remembered = self.memory.lookup(eid, hop.source, hop.target, inputs)
