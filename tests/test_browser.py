@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -418,6 +419,132 @@ def test_screenshots(browser: Browser, demo: DemoServer, story: Story, shots_dir
     say(capsys, "screenshots:", *saved)
 
 
+# --------------------------------------------------------------------------- 9 first visit
+
+
+def untranslated(api: httpx.Client, language: str, into: str) -> dict[str, Any]:
+    """An article in `language` that nobody has asked to read in `into` yet (its status says
+    so), and that an engine translates into `into`."""
+    items = api.get("/api/v1/articles", params={"lang": "en", "limit": 100,
+                                                "original": language}).json()["items"]
+    for it in items:
+        status = api.get(f"/api/v1/articles/{it['id']}/translation-status",
+                         params={"lang": into}).json()
+        if status["status"] == "none":
+            return dict(it)
+    pytest.fail(f"no {language} article of the demo is left untranslated into {into}")
+
+
+def test_first_visit_shows_the_translation(page: Page, demo: DemoServer, api: httpx.Client,
+                                           shots_dir: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The required measurement: an article opened for the first time in a reader language
+    it has no translation into (the demo translates the full text only into English at
+    ingest) is shown translated on that first visit, not "in progress"."""
+    it = untranslated(api, "en", "es")
+    t0 = time.monotonic()
+    response = page.goto(f"/es/a/{it['id']}")
+    took = time.monotonic() - t0
+    assert response is not None and response.ok
+    body = page.get_by_test_id("article-body")
+    assert body.get_attribute("lang") == "es"
+    notice = page.get_by_test_id("mt-notice")
+    expect(notice).to_be_visible()
+    assert "apertium" in notice.inner_text().lower()
+    assert page.locator(".mt-notice.pending").count() == 0
+    status = api.get(f"/api/v1/articles/{it['id']}/translation-status",
+                     params={"lang": "es"}).json()
+    assert status["status"] == "translated"
+    detail = api.get(f"/api/v1/articles/{it['id']}", params={"lang": "es"}).json()
+    first = next(b for b in detail["blocks"] if b["text"].strip())
+    assert ws(first["text"]) != ws(first["original"])  # really translated, not the original
+    expect(body).to_contain_text(ws(first["text"]))
+    out = shots_dir / f"article-first-visit-es-{DESKTOP['width']}x{DESKTOP['height']}.png"
+    page.screenshot(path=str(out), full_page=True)
+    say(capsys, f"first visit: article {it['id']} (en) opened in Spanish: translated on the "
+                f"first request, page loaded in {took:.2f} s; screenshot {out}")
+
+
+@pytest.fixture(scope="module")
+def slow_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """A second demo whose pages never wait for a translation (budget 0): every first
+    visit runs past the budget."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BABELWIRE_TRANSLATE_REQUEST_BUDGET", "0")
+        server = DemoServer(tmp_path_factory.mktemp("slow-demo"))
+        server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_past_the_budget_the_page_shows_the_translation_when_ready(
+        browser: Browser, slow_demo: DemoServer, shots_dir: Path, javascript: bool,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    original, lang = ("en", "ca") if javascript else ("es", "pt")
+    with httpx.Client(base_url=slow_demo.base_url, timeout=10.0, trust_env=False) as api:
+        it = untranslated(api, original, lang)
+    ctx = browser.new_context(base_url=slow_demo.base_url, locale="en-US", viewport=DESKTOP,
+                              java_script_enabled=javascript)
+    try:
+        page = ctx.new_page()
+        page.goto(f"/{lang}/a/{it['id']}")
+        url = page.url
+        body = page.get_by_test_id("article-body")
+        pending = page.locator(".mt-notice.pending")
+        # the original at once, with a notice that says the translation is coming
+        assert body.get_attribute("lang") == original
+        expect(pending).to_be_visible()
+        assert pending.get_attribute("role") == "status"
+        if javascript:
+            page.screenshot(path=str(shots_dir / "article-pending-ca-1280x900.png"))
+        t0 = time.monotonic()
+        # ... then the translation, without the reader doing anything
+        expect(page.get_by_test_id("article-body")).to_have_attribute("lang", lang,
+                                                                      timeout=30_000)
+        took = time.monotonic() - t0
+        expect(page.locator(".mt-notice.pending")).to_have_count(0)
+        assert "apertium" in page.get_by_test_id("mt-notice").inner_text().lower()
+        assert page.url == url
+        if javascript:  # swapped in place (enhance.js), not reloaded
+            assert page.locator("html").get_attribute("data-translation-swapped") == "1"
+            out = shots_dir / "article-swapped-ca-1280x900.png"
+            page.screenshot(path=str(out), full_page=True)
+        say(capsys, f"past the budget ({'JavaScript' if javascript else 'no JavaScript'}): "
+                    f"article {it['id']} shown in the original, then in {lang} "
+                    f"{took:.1f} s later")
+    finally:
+        ctx.close()
+
+
+def test_languages_i_read(page: Page, demo: DemoServer, story: Story, shots_dir: Path
+                          ) -> None:
+    """Tick a language in the settings form: its articles are then shown in the original,
+    without the "not translated" label or a machine-translation notice."""
+    page.goto("/de/all")
+    label = catalogue_string("de", "Original: %(language)s (not translated)")
+    assert label
+    spanish = label % {"language": "Spanisch"}
+    expect(page.get_by_test_id("all-news")).to_contain_text(spanish)
+    page.get_by_test_id("reads-link").click()
+    expect(page).to_have_url(re.compile(r"/de/settings\?next=(/|%2F)de(/|%2F)all$"))
+    page.get_by_label(re.compile("^Spanisch")).check()
+    page.screenshot(path=str(shots_dir / "settings-de-1280x900.png"), full_page=True)
+    page.get_by_test_id("reads-save").click()
+    expect(page.get_by_test_id("reads-saved")).to_be_visible()
+    expect(page.get_by_label(re.compile("^Spanisch"))).to_be_checked()
+    page.get_by_test_id("reads-saved").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/de/all$"))
+    expect(page.get_by_test_id("all-news")).not_to_contain_text(spanish)
+    if story.language == "es":
+        page.goto(story.path("en"))
+        expect(page.get_by_test_id("reads-notice")).to_be_visible()
+        assert page.get_by_test_id("article-body").get_attribute("lang") == "es"
+        expect(page.get_by_test_id("article-title")).to_have_text(story.title_original)
+
+
 # --------------------------------------------------------------------------- axe-core
 
 
@@ -456,7 +583,8 @@ def test_axe_check_catches_a_violation(axe_context: BrowserContext) -> None:
                for v in violations), violations
 
 
-AXE_PAGES = ["front", "country", "all", "article", "article-bilingual", "search", "story"]
+AXE_PAGES = ["front", "country", "all", "article", "article-bilingual", "search", "story",
+             "settings"]
 
 
 @pytest.mark.parametrize("which", AXE_PAGES)
@@ -467,7 +595,7 @@ def test_accessibility(axe_context: BrowserContext, story: Story, api: httpx.Cli
     path = {"front": "/en/", "country": f"/en/{cc}/", "all": "/en/all",
             "article": story.path("en"), "article-bilingual": story.path("en", "bilingual"),
             "search": f"/en/search?q={search_word(story)}",
-            "story": f"/en/s/{detail['story_id']}"}[which]
+            "story": f"/en/s/{detail['story_id']}", "settings": "/en/settings"}[which]
     page = axe_context.new_page()
     try:
         response = page.goto(path)
