@@ -143,7 +143,7 @@ def test_translated_article_page(site: dict[str, Any]) -> None:
     assert 'data-testid="article-body" lang="es"' in original
     bilingual = get(site, page.url.path + "?view=bilingual").text
     with site["ctx"].db.session() as s:
-        first = s.get(Article, art.id).blocks[0].text  # type: ignore[union-attr]
+        first = s.get(Article, art.id).blocks[0].text
     assert 'class="side original" lang="es"' in bilingual
     assert first.split()[0] in bilingual
 
@@ -166,7 +166,7 @@ def test_excerpt_publishers_show_only_the_lead(site: dict[str, Any]) -> None:
     body = re.search(r'data-testid="article-body".*?</div>', page.text, re.S)
     assert body is not None
     with site["ctx"].db.session() as s:
-        blocks = s.get(Article, art.id).blocks  # type: ignore[union-attr]
+        blocks = s.get(Article, art.id).blocks
     assert body.group(0).count("<p") < len(blocks)
     assert blocks[-1].text not in page.text
     assert 'class="excerpt-note"' in page.text
