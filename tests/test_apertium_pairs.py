@@ -15,10 +15,11 @@ language with a pair into it, translated by that pair first. Skips without the s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from babelwire.translate import apertium
+from babelwire.translate import apertium, apertium_modes
 from babelwire.translate.quality import MIN_QUALITY, load_table
 from babelwire.translate.router import Router
 from tests.support import mt_eval
@@ -66,6 +67,20 @@ def test_the_debian_pairs_are_all_found() -> None:
                  ("sr", "en"), ("en", "sr"), ("hr", "en"), ("mk", "en"), ("oc", "fr"),
                  ("gl", "pt"), ("ca", "it")]:
         assert pair in pairs, f"{pair} missing: is every pair of the Makefile installed?"
+
+
+def test_a_mode_whose_files_are_missing_is_left_out(tmp_path: Path) -> None:
+    """Debian's apertium-eo-ca and apertium-eo-es ship ca-eo and es-eo modes naming files
+    they do not install: such a pair is not offered (its pipeline could never start)."""
+    good = Path("/usr/share/apertium/modes/eng-spa.mode")
+    (tmp_path / "eng-spa.mode").write_text(good.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "spa-eng.mode").write_text(
+        f"lt-proc -w '{tmp_path}/nowhere.automorf.bin' | lt-proc $1 '{tmp_path}/x.bin'\n",
+        encoding="utf-8")
+    found = apertium_modes.discover(tmp_path)
+    assert ("en", "es") in found and ("es", "en") not in found
+    assert apertium_modes.missing_files(tmp_path / "spa-eng.mode") == ["nowhere.automorf.bin",
+                                                                        "x.bin"]
 
 
 @pytest.mark.parametrize("pair", _pairs(), ids=lambda p: f"{p[0]}-{p[1]}")

@@ -12,6 +12,7 @@ Nothing here starts a process; apertium.py does.
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 from babelwire.translate import langcodes
 
 Pair = tuple[str, str]
+log = logging.getLogger(__name__)
 
 # A mode file name: "eng-spa", "es-pt", with an optional variant "eng-cat_valencia", "es-pt_BR".
 _MODE_NAME = re.compile(r"^([a-z]{2,3})-([a-z]{2,3})(?:_([A-Za-z0-9_]+))?$")
@@ -113,11 +115,25 @@ def discover(modes_dir: Path) -> dict[Pair, Mode]:
                 candidate = modes_dir / f"{_TRANSLITERATE[source]}.mode"
                 pre = candidate if candidate.is_file() else None
             for target in targets:
-                if source is None or target is None:
+                if source is None or target is None or (source, target) in found:
                     continue
-                found.setdefault((source, target), Mode(path.stem, path, source, target,
-                                                        variant, pre))
+                missing = missing_files(path) + (missing_files(pre) if pre else [])
+                if missing:  # Debian's eo-ca and eo-es name files they do not ship
+                    log.info("apertium mode %s left out: %d of its files are not installed "
+                             "(%s, ...)", path.stem, len(missing), missing[0])
+                    continue
+                found[(source, target)] = Mode(path.stem, path, source, target, variant, pre)
     return found
+
+
+def missing_files(path: Path) -> list[str]:
+    """The data files a mode's stages name that are not on disk (a broken package)."""
+    try:
+        commands = parse_pipeline(path.read_text(encoding="utf-8"))
+    except (OSError, ModeError):
+        return [path.name]
+    return [Path(a).name for cmd in commands for a in cmd[1:]
+            if a.startswith("/") and not Path(a).exists()]
 
 
 def parse_pipeline(text: str) -> list[list[str]]:
