@@ -42,7 +42,7 @@ RAW_MODES = {
     ("uk", "ru"): "ukr-rus",
 }
 DIRECT_PAIRS = list(RAW_MODES)
-PIVOT_PAIRS = [("fr", "en"), ("pt", "en"), ("en", "pt"), ("en", "fr"), ("pt", "ca")]
+PIVOT_PAIRS = [("fr", "en"), ("pt", "en"), ("en", "pt"), ("en", "fr"), ("ro", "ca")]
 
 
 def read_lines(ntrex: Path, lang: str, limit: int | None = None) -> list[str]:

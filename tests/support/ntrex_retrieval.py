@@ -32,7 +32,10 @@ from tests.support.httpserver import LoopbackServer, Reply
 from tests.support.mt_eval import NTREX_FILES
 
 # the nine languages of NTREX-128 here: pt-BR is a variant of its own
-VARIANTS = {**NTREX_FILES, "pt-BR": "newstest2019-ref.por-BR.txt"}
+# The real-path gate's languages (mt_eval.NTREX_FILES now holds every NTREX language).
+VARIANTS = {**{lang: NTREX_FILES[lang] for lang in ("en", "es", "ca", "fr", "pt", "ru", "uk",
+                                                   "de")},
+            "pt-BR": "newstest2019-ref.por-BR.txt"}
 PUBLISHED = "2019-11-20T09:00:00+00:00"
 
 # Every language the source catalogue publishes in that NTREX-128 has, by the code Babelwire
