@@ -73,8 +73,7 @@ def measure_pairs(limit: int | None, wanted: set[tuple[str, str]] | None) -> dic
             raw_chrf: float | None = None
             raw_lost: int | None = None
             if raw_mode is not None:
-                mt_eval.RAW_MODES.setdefault(pair, raw_mode)
-                raw_out, raw_secs = mt_eval.run_raw(pair, sources)
+                raw_out, raw_secs = mt_eval.run_raw(pair, sources, raw_mode)
                 raw = mt_eval.score(pair, "raw apertium", sources, raw_out, refs, raw_secs)
                 raw_chrf, raw_lost = raw.chrf, raw.lost
             print(f"{pair[0]}-{pair[1]:<4} {mode.name:<12} {ours.lines:>5} {ours.chrf:>6.1f} "

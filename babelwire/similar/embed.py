@@ -37,6 +37,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from babelwire.translate.langcodes import canonical, to_bcp47
+
 _log = logging.getLogger(__name__)
 
 # Words of title + lead + body fed to the model (the `embed_words` setting). Measured on
@@ -77,17 +79,10 @@ PIVOTS: Mapping[str, str] = {"uk": "ru", "ca": "es", "ro": "es", "is": "en", "sv
 # every translator has the most pairs for; then the others by how many pairs they have).
 PIVOT_PREFERENCE = ("en", "es", "fr", "pt", "it", "ru", "de", "nl", "pl")
 
-# Codes that name one written language as another (Norwegian is written Bokmål in news;
-# withdrawn codes), so that a publisher's or a detector's code finds the translator's pairs.
-_ALIASES = {"no": "nb", "in": "id", "iw": "he", "ji": "yi", "mo": "ro", "zlm": "ms",
-            "zsm": "ms", "arb": "ar", "cmn": "zh"}
-
-
 def primary_language(code: str) -> str:
     """The primary subtag of a BCP 47 code, lower case, as Babelwire's tables spell it:
-    "pt-BR" -> "pt", "NO" -> "nb", "zh-Hant" -> "zh"."""
-    head = code.strip().split("-")[0].split("_")[0].lower()
-    return _ALIASES.get(head, head)
+    "pt-BR" -> "pt", "NO" -> "nb", "zh-Hant" -> "zh" (langcodes: aliases, ISO 639-3)."""
+    return canonical(to_bcp47(code.strip().split("-")[0]))
 
 
 def choose_pivot(language: str, known: frozenset[str] | set[str], route_cost: RouteCost,

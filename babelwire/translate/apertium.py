@@ -421,6 +421,7 @@ class ApertiumEngine:
         self._version: str | None = None
         self._core_version = "apertium unknown"
         self._data_versions: dict[str, str] = {}
+        self._pair_versions: dict[Pair, str] = {}
         self._closed = False
         self._setup = threading.Lock()  # guards the shared work directory
         self._finalizer = weakref.finalize(self, self._res.release)
@@ -494,13 +495,7 @@ class ApertiumEngine:
 
     def _read_version(self) -> str:
         """"apertium 3.8.3; eng-spa 0.8.1; ..." from dpkg, else from `apertium -V`."""
-        data_pkgs = set()
-        for mode in self._modes.values():
-            try:
-                text = mode.path.read_text(encoding="utf-8")
-            except OSError:
-                continue
-            data_pkgs.update(re.findall(r"/(apertium-[a-z]{2,3}-[a-z]{2,3})/", text))
+        data_pkgs = {pkg for mode in self._modes.values() for pkg in _data_packages(mode.path)}
         versions: dict[str, str] = {}
         if shutil.which("dpkg-query"):
             try:
@@ -530,19 +525,16 @@ class ApertiumEngine:
     def pair_version(self, source: str, target: str) -> str:
         """"apertium 3.8.3; eng-spa 0.8.1": the core and the data package of one pair, which
         is what its translations depend on (the translation memory's key, provenance)."""
-        self.version()
-        mode = self._modes.get((source, target))
-        pkgs: list[str] = []
-        if mode is not None:
-            try:
-                text = mode.path.read_text(encoding="utf-8")
-            except OSError:
-                text = ""
-            pkgs = sorted(set(re.findall(r"/(apertium-[a-z]{2,3}-[a-z]{2,3})/", text)))
-        parts = [self._core_version]
-        parts += [f"{p.removeprefix('apertium-')} {self._data_versions[p]}" for p in pkgs
-                  if p in self._data_versions]
-        return "; ".join(parts)
+        found = self._pair_versions.get((source, target))
+        if found is None:
+            self.version()
+            mode = self._modes.get((source, target))
+            pkgs = sorted(_data_packages(mode.path)) if mode is not None else []
+            found = "; ".join([self._core_version] + [
+                f"{p.removeprefix('apertium-')} {self._data_versions[p]}" for p in pkgs
+                if p in self._data_versions])
+            self._pair_versions[(source, target)] = found
+        return found
 
     def live_pids(self) -> list[int]:
         """Process ids of the running pipeline stages (for tests and diagnostics)."""
@@ -803,6 +795,15 @@ class ApertiumEngine:
                                      f"{why}")]
         half = len(units) // 2
         return self._oneshot(state, units[:half]) + self._oneshot(state, units[half:])
+
+
+def _data_packages(mode_file: Path) -> set[str]:
+    """The Debian data packages a mode's stages read ("apertium-eng-spa")."""
+    try:
+        text = mode_file.read_text(encoding="utf-8")
+    except OSError:
+        return set()
+    return set(re.findall(r"/(apertium-[a-z]{2,3}-[a-z]{2,3})/", text))
 
 
 class _OneShot(Exception):

@@ -54,6 +54,7 @@ from pathlib import Path
 
 import httpx
 
+from babelwire.translate.langcodes import canonical
 from babelwire.translate.models import (
     InstalledModel,
     ModelInstallError,
@@ -232,15 +233,9 @@ def _parse_entry(entry: dict[str, object]) -> IndexPackage | None:
         sha256=sha.lower() if isinstance(sha, str) and _HEX64.match(sha) else None)
 
 
-# Codes naming the same written language as another, as the translation tables spell it
-# (Norwegian: publishers and language identification say "no", Argos packages "nb").
-_SAME_LANGUAGE = {"no": "nb", "in": "id", "iw": "he", "ji": "yi", "mo": "ro"}
-
-
 def _norm(code: str) -> str:
     """Argos or BCP 47 code -> the BCP 47 spelling pairs are compared in ("no" -> "nb")."""
-    head, sep, rest = argos_code_to_bcp47(code).partition("-")
-    return _SAME_LANGUAGE.get(head, head) + (sep + rest if sep else "")
+    return canonical(argos_code_to_bcp47(code))
 
 
 def find_package(index: Iterable[IndexPackage], source: str, target: str

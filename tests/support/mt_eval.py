@@ -90,10 +90,12 @@ def score(pair: tuple[str, str], system: str, sources: list[str], outputs: list[
                  words(sources) / seconds if seconds else 0.0, path)
 
 
-def run_raw(pair: tuple[str, str], sources: list[str]) -> tuple[list[str], float]:
+def run_raw(pair: tuple[str, str], sources: list[str], mode: str | None = None
+            ) -> tuple[list[str], float]:
     """`apertium -u MODE` over the whole input as one file: the anchor. Returns its output
-    lines aligned with the input (missing lines as "", which is what a crash leaves)."""
-    mode = RAW_MODES[pair]
+    lines aligned with the input (missing lines as "", which is what a crash leaves). The
+    mode is the pair's in RAW_MODES unless given."""
+    mode = mode or RAW_MODES[pair]
     with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8") as fh:
         fh.write("\n".join(sources) + "\n")
         fh.flush()

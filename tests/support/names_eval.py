@@ -11,9 +11,6 @@ the first and scored against all of them.
 from __future__ import annotations
 
 import re
-import subprocess
-import tempfile
-import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -116,17 +113,3 @@ def chrf(outputs: Sequence[str], refs: Sequence[Sequence[str]]) -> float:
     import sacrebleu
 
     return float(sacrebleu.corpus_chrf(list(outputs), [list(r) for r in refs]).score)
-
-
-def run_raw(mode: str, sources: Sequence[str]) -> tuple[list[str], float]:
-    """`apertium -u MODE` over the lines as one file (missing lines as "")."""
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8") as fh:
-        fh.write("\n".join(sources) + "\n")
-        fh.flush()
-        t0 = time.perf_counter()
-        with open(fh.name, "rb") as stdin:
-            proc = subprocess.run(["apertium", "-u", mode], stdin=stdin, capture_output=True,
-                                  timeout=900)
-        seconds = time.perf_counter() - t0
-    out = proc.stdout.decode("utf-8", errors="replace").split("\n")
-    return (out + [""] * len(sources))[:len(sources)], seconds
