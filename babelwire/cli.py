@@ -196,7 +196,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
     ctx = _context(args)
     try:
-        counts = reextract(ctx, source_ids=args.source)
+        counts = asyncio.run(reextract(ctx, source_ids=args.source))
     finally:
         ctx.close()
     print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no stored pages")
@@ -208,8 +208,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     every READY article again, e.g. after changing the embedding model."""
     from sqlalchemy import select
 
-    from babelwire.ingest import pipeline
-    from babelwire.jobs.runner import INDEX_BATCH
+    from babelwire.jobs.runner import make_runner
+    from babelwire.jobs.stages import Flow
     from babelwire.similar.vectors import EmbeddingsUnavailable
     from babelwire.store import queries
     from babelwire.store.models import READY, Article
@@ -225,16 +225,16 @@ def cmd_index(args: argparse.Namespace) -> int:
             ids = (list(s.scalars(select(Article.id).where(Article.status == READY)
                                   .order_by(Article.published_at, Article.id)))
                    if args.redo else queries.unindexed_article_ids(s))
-        counts: dict[str, int] = {}
 
-        async def run() -> None:
-            for lo in range(0, len(ids), INDEX_BATCH):
-                batch = [(aid, bool(args.redo)) for aid in ids[lo:lo + INDEX_BATCH]]
-                for res in await pipeline.index_articles(ctx, batch):
-                    counts[res.status] = counts.get(res.status, 0) + 1
+        async def run() -> dict[str, int]:
+            runner = make_runner(ctx, flow=Flow(follow=False, index=True, translate=False))
+            for aid in ids:
+                runner.submit("reindex" if args.redo else "index", aid)
+            return dict((await runner.join()).indexed)
 
-        asyncio.run(run())
-        ctx.vectors.save_snapshot()
+        counts = asyncio.run(run())
+        if not ctx.settings.broker_url:  # workers keep their own snapshots
+            ctx.vectors.save_snapshot()
     finally:
         ctx.close()
     print(f"{model}: " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items()))

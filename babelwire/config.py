@@ -80,6 +80,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("extract_processes", int, 0, "Processes that extract pages in parallel "
             "(0: one per CPU core; 1: extract in the main process)."),
     Setting("workers", int, 4, "Articles ingested at once by the in-process runner."),
+    # distributed runner (Celery)
+    Setting("broker_url", str, "", "Celery broker, e.g. redis://127.0.0.1:6379/0. Empty: jobs "
+            "run in-process. Set: every command submits its jobs to `babelwire worker` "
+            "processes (which need the same database_url) and waits for them."),
+    Setting("broker_visibility_timeout", float, 3600.0, "Seconds after which a job taken by a "
+            "worker that died without acknowledging it is given to another worker."),
+    Setting("job_max_retries", int, 5, "Retries (with exponential backoff) of a job that "
+            "raised, before it is recorded as failed."),
     Setting("dedup_window_days", float, 7.0, "Near-duplicates are looked for among articles "
             "published this many days around an article."),
     Setting("near_duplicate_distance", int, 6, "Largest fingerprint Hamming distance (of 64 "
@@ -171,6 +179,9 @@ class Settings:
     article_max_attempts: int
     extract_processes: int
     workers: int
+    broker_url: str
+    broker_visibility_timeout: float
+    job_max_retries: int
     dedup_window_days: float
     near_duplicate_distance: int
     min_article_words: int

@@ -9,12 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from babelwire.context import Context
 from babelwire.ingest.pipeline import utcnow
-from babelwire.jobs.runner import InProcessRunner, Progress, RunStats
+from babelwire.jobs.runner import Progress, RunStats, make_runner
 from babelwire.store import queries
+
+# A due feed is claimed for this long (another scheduler leaves it alone); its poll sets
+# the real next time. A poll that never finishes (its worker died) is retried after it.
+FEED_CLAIM_LEASE = timedelta(minutes=15)
 
 
 async def crawl_once(
@@ -37,12 +41,14 @@ async def crawl_once(
         pending = queries.pending_article_ids(
             s, max_attempts=ctx.settings.article_max_attempts, source_ids=source_ids,
             country=country)
-        feeds = queries.feed_ids(s, due_before=now if due_only else None,
-                                 source_ids=source_ids, country=country)
+        if due_only:  # the scheduler: claimed, so two schedulers never poll one feed twice
+            feeds = queries.claim_due_feeds(s, now=now, lease_until=now + FEED_CLAIM_LEASE,
+                                            source_ids=source_ids, country=country)
+        else:
+            feeds = queries.feed_ids(s, source_ids=source_ids, country=country)
         untranslated = (queries.untranslated_article_ids(s) if ctx.settings.translate else [])
         unindexed = queries.unindexed_article_ids(s) if ctx.vectors.enabled else []
-    runner = InProcessRunner(ctx, ctx.settings.workers, progress=progress,
-                             translate=ctx.settings.translate, index=ctx.vectors.enabled)
+    runner = make_runner(ctx, progress=progress)
     for aid in pending:
         runner.submit("ingest", aid)
     for aid in untranslated:  # stored before a crash, or before translation was enabled

@@ -192,8 +192,11 @@ async def ingest(ctx: Context, article_id: int) -> IngestResult:
         opted_out = bool(art.source_id and (src := s.get(Source, art.source_id)) and src.opt_out)
         # Counted before fetching, so a page that kills the process is not retried forever.
         attempts = queries.bump_attempts(s, article_id)
+        stored = None if opted_out else _stored_page(s, article_id)
     if opted_out:
         return _finish(ctx, article_id, SKIPPED, "opt_out", "the publisher opted out")
+    if stored is not None:  # an archived page (a WARC record): no fetch
+        return await process_page(ctx, article_id, stored)
     started, t0 = utcnow(), time.monotonic()
     try:
         res = await ctx.fetcher.fetch(url, accept="html")
@@ -216,6 +219,27 @@ async def ingest(ctx: Context, article_id: int) -> IngestResult:
                      content_type=res.content_type or None, charset=res.charset,
                      headers=dict(res.headers), fetched_at=res.fetched_at)
     return await process_page(ctx, article_id, page)
+
+
+def _stored_page(s: Session, article_id: int) -> PageInput | None:
+    loaded = queries.load_page(s, article_id)
+    if loaded is None:
+        return None
+    row, body = loaded
+    return PageInput(url=row.final_url, status=row.http_status, body=body,
+                     content_type=row.content_type, headers=row.headers or {},
+                     fetched_at=row.fetched_at)
+
+
+async def reextract_article(ctx: Context, article_id: int) -> IngestResult:
+    """Extract an article's stored page again and replace it in place (one transaction);
+    `unchanged` when there is no page or the article is a duplicate or failed."""
+    with ctx.db.session() as s:
+        page = _stored_page(s, article_id)
+    if page is None:
+        return IngestResult(article_id, "none", unchanged=True)
+    prepared = await _prepare(ctx, page, language_hints(ctx, article_id))
+    return store_prepared(ctx, article_id, page, prepared, redo=True)
 
 
 def _finish(ctx: Context, article_id: int, status: str, reason: str | None,
@@ -247,14 +271,16 @@ def language_hints(ctx: Context, article_id: int) -> list[str]:
 
 async def process_page(ctx: Context, article_id: int, page: PageInput) -> IngestResult:
     """Extract (in a worker process), de-duplicate and store a page for a PENDING article."""
-    hints = language_hints(ctx, article_id)
+    prepared = await _prepare(ctx, page, language_hints(ctx, article_id))
+    return store_prepared(ctx, article_id, page, prepared)
+
+
+async def _prepare(ctx: Context, page: PageInput, hints: list[str]) -> Prepared:
     pool = ctx.extract_pool
     if pool is None:
-        prepared = await asyncio.to_thread(prepare_page, page, hints)
-    else:
-        loop = asyncio.get_running_loop()
-        prepared = await loop.run_in_executor(pool, prepare_page, page, hints)
-    return store_prepared(ctx, article_id, page, prepared)
+        return await asyncio.to_thread(prepare_page, page, hints)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool, prepare_page, page, hints)
 
 
 def store_prepared(ctx: Context, article_id: int, page: PageInput, prepared: Prepared,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,6 @@ from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
@@ -19,7 +19,7 @@ from warcio.warcwriter import WARCWriter
 
 from babelwire.context import Context
 from babelwire.ingest import pipeline
-from babelwire.ingest.prepare import PageInput
+from babelwire.jobs.runner import RunStats
 from babelwire.store import queries
 from babelwire.store.models import DUPLICATE, PENDING, READY, Article
 
@@ -68,81 +68,116 @@ def _warc_date(value: str | None) -> datetime:
     return datetime.now(UTC)
 
 
-async def _import_record(ctx: Context, record: Any, summary: WarcSummary) -> None:
+def _store_record(ctx: Context, record: Any, summary: WarcSummary,
+                  submitted: set[int]) -> int | None:
+    """Keep a response record's page for its article (PENDING) and return the article to
+    ingest; None when the record is counted here (not HTML, not 200, opted out, known)."""
     url = record.rec_headers.get_header("WARC-Target-URI")
     http = record.http_headers
     if not url or http is None:
         summary.skipped["no_http_response"] += 1
-        return
+        return None
     ctype_header = http.get_header("Content-Type") or ""
     ctype = ctype_header.split(";")[0].strip().lower()
     if ctype and ctype not in HTML_TYPES:
         summary.skipped["not_html"] += 1
-        return
+        return None
     status = int(http.get_statuscode() or 0)
     if status != 200:
         summary.skipped["http_status"] += 1
-        return
+        return None
     spec = ctx.catalog.match(url)
     if spec is not None and spec.opt_out:
         summary.skipped["opt_out"] += 1
-        return
+        return None
     try:
         article_id, _created = pipeline.add_url(ctx, url)
     except ValueError:
         summary.skipped["bad_url"] += 1
-        return
-    with ctx.db.session() as s:
-        current = s.scalar(select(Article.status).where(Article.id == article_id))
-    if current in (READY, DUPLICATE):
+        return None
+    if article_id in submitted:  # the same page twice in this import
         summary.duplicates += 1
-        return
-    if current != PENDING:  # skipped or failed before: the record may do better
-        with ctx.db.session() as s:
-            a = s.get(Article, article_id)
-            assert a is not None
-            a.status = PENDING
-    charset = None
-    if "charset=" in ctype_header.lower():
-        charset = ctype_header.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
+        return None
     body = record.content_stream().read()
-    page = PageInput(
-        url=url, status=status, body=body, content_type=ctype or None, charset=charset,
-        headers={k: v for k, v in http.headers}, fetched_at=_warc_date(
-            record.rec_headers.get_header("WARC-Date")))
-    res = await pipeline.process_page(ctx, article_id, page)
-    if res.status == READY:
-        summary.stored += 1
-    elif res.status == DUPLICATE:
-        summary.duplicates += 1
-    else:
-        summary.skipped[res.reason or res.status] += 1
+    headers = {k: v for k, v in http.headers}
+    with ctx.db.session() as s:
+        art = s.get(Article, article_id)
+        assert art is not None
+        if art.status in (READY, DUPLICATE):
+            summary.duplicates += 1
+            return None
+        # skipped or failed before: the record may do better; the page and the PENDING
+        # state in one transaction, so an interrupted import resumes from the store
+        art.status, art.attempts = PENDING, 0
+        queries.save_page(s, article_id, final_url=url, http_status=status,
+                          content_type=ctype or None, headers=headers,
+                          fetched_at=_warc_date(record.rec_headers.get_header("WARC-Date")),
+                          body_z=zlib.compress(body, 1), size=len(body))
+    submitted.add(article_id)
+    return article_id
+
+
+def _add_outcomes(summary: WarcSummary, stats: RunStats) -> WarcSummary:
+    """The summary so far: what the read counted, plus the ingest jobs' outcomes."""
+    out = WarcSummary(records=summary.records, duplicates=summary.duplicates,
+                      skipped=Counter(summary.skipped), files=summary.files)
+    out.stored = stats.articles[READY]
+    out.duplicates += stats.articles[DUPLICATE]
+    for key, n in stats.reasons.items():
+        status, _, reason = key.partition(":")
+        if status != DUPLICATE:
+            out.skipped[reason or status] += n
+    return out
+
+
+# how many submitted records may wait for the pipeline (their pages are in the store; the
+# reader slows down instead of filling it)
+BACKLOG = 256
 
 
 async def import_warc(ctx: Context, paths: Sequence[Path | str],
                       progress: Callable[[WarcSummary], None] | None = None) -> WarcSummary:
-    """Run every HTML response record of the files through the pipeline."""
+    """Run every HTML response record of the files through the pipeline: each page is
+    stored for its article and ingested by the same jobs as a crawled page (then indexed
+    and translated like one). Resumable: run again after an interruption, it finishes
+    what was left and counts what was done as duplicates."""
+    from babelwire.jobs.runner import make_runner
+
     summary = WarcSummary()
-    for path in paths:
-        try:
-            stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise WarcError(f"{path}: {exc.strerror}") from exc
-        with stream:
-            summary.files += 1
-            _check_warc(stream, path)
+    submitted: set[int] = set()
+
+    def report(stats: RunStats) -> None:
+        if progress:
+            progress(_add_outcomes(summary, stats))
+
+    runner = make_runner(ctx, progress=report)
+    try:
+        for path in paths:
             try:
-                for record in ArchiveIterator(stream):
-                    if record.rec_type != "response":
-                        continue
-                    summary.records += 1
-                    await _import_record(ctx, record, summary)
-                    if progress:
-                        progress(summary)
-            except ArchiveLoadFailed as exc:
-                raise WarcError(f"{path}: not a readable WARC file ({exc})") from exc
-            await asyncio.sleep(0)
-    return summary
+                stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                raise WarcError(f"{path}: {exc.strerror}") from exc
+            with stream:
+                summary.files += 1
+                _check_warc(stream, path)
+                try:
+                    for record in ArchiveIterator(stream):
+                        if record.rec_type != "response":
+                            continue
+                        summary.records += 1
+                        aid = _store_record(ctx, record, summary, submitted)
+                        if aid is not None:
+                            runner.submit("ingest", aid)
+                        await asyncio.sleep(0)
+                        while runner.outstanding > BACKLOG:
+                            await asyncio.sleep(0.05)
+                        report(runner.stats)
+                except ArchiveLoadFailed as exc:
+                    raise WarcError(f"{path}: not a readable WARC file ({exc})") from exc
+        stats = await runner.join()
+    finally:
+        await runner.close()
+    return _add_outcomes(summary, stats)
 
 
 def export_warc(ctx: Context, out: IO[bytes], *, source_ids: Iterable[str] | None = None,

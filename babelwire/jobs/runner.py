@@ -1,8 +1,13 @@
-"""The in-process job runner: a bounded pool of asyncio workers over a queue of jobs.
+"""Job runners: where the stage graph's jobs run. One interface, two runners.
 
-A job is a name and an ID (`("refresh_feed", 12)`, `("ingest", 3456)`); the worker looks the
-ID up in the store and calls the pipeline. Jobs carry nothing else, so the same jobs can run
-in Celery workers on other hosts (see jobs/tasks.py) with the same effect.
+- `InProcessRunner` (the default, no service to start): a bounded pool of asyncio workers
+  over a queue of jobs in this process.
+- `CeleryRunner` (jobs/celery_app.py, when `broker_url` is set): jobs go to Celery workers
+  (`babelwire worker`) through the broker; the runner waits for the jobs it started,
+  follow-up jobs included, and gathers the same statistics.
+
+A job is a stage name and an ID (`("refresh_feed", 12)`, `("ingest", 3456)`); the stage
+looks the ID up in the store (jobs/stages.py). `make_runner` picks the runner.
 """
 
 from __future__ import annotations
@@ -11,15 +16,14 @@ import asyncio
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from babelwire.context import Context
-from babelwire.ingest import pipeline
-from babelwire.store.models import READY
+from babelwire.jobs import stages
+from babelwire.jobs.stages import INDEX_BATCH, JOBS, Flow, Job, Outcome
 
-Job = tuple[str, int]
-JOBS = ("refresh_feed", "ingest", "index", "reindex", "translate")
-# index jobs waiting together are done as one batch: one embedding call, one transaction
-INDEX_BATCH = 32
+__all__ = ["INDEX_BATCH", "JOBS", "InProcessRunner", "Job", "Progress", "RunStats", "Runner",
+           "make_runner"]
 
 
 @dataclass
@@ -36,8 +40,43 @@ class RunStats:
     def done(self) -> int:
         return sum(self.articles.values())
 
+    def add(self, out: Outcome) -> None:
+        for group, key in out.counts:
+            getattr(self, group)[key] += 1
+        self.discovered += out.discovered
+        self.errors += out.errors
+
 
 Progress = Callable[[RunStats], None]
+
+
+class Runner(Protocol):
+    stats: RunStats
+
+    def submit(self, name: str, ident: int) -> None: ...
+
+    @property
+    def outstanding(self) -> int:
+        """Jobs submitted and not finished yet (follow-ups included)."""
+        ...
+
+    async def join(self) -> RunStats: ...
+
+    async def close(self) -> None: ...
+
+
+def make_runner(ctx: Context, *, concurrency: int | None = None, flow: Flow | None = None,
+                progress: Progress | None = None) -> Runner:
+    """The Celery runner when `broker_url` is set, else the in-process one. The default
+    flow indexes when embeddings are on and translates when `translate` is on."""
+    if flow is None:
+        flow = Flow(index=ctx.vectors.enabled, translate=ctx.settings.translate)
+    if ctx.settings.broker_url:
+        from babelwire.jobs.celery_app import CeleryRunner
+
+        return CeleryRunner(ctx.settings, flow=flow, progress=progress)
+    return InProcessRunner(ctx, concurrency or ctx.settings.workers, progress=progress,
+                           follow=flow.follow, translate=flow.translate, index=flow.index)
 
 
 class InProcessRunner:
@@ -50,14 +89,14 @@ class InProcessRunner:
         self.ctx = ctx
         self.concurrency = max(1, concurrency)
         self.progress = progress
-        self.follow = follow  # queue ingest jobs for a feed's new articles
-        self.translate = translate  # queue a translate job for each newly stored article
-        self.index = index  # queue an index job (embedding, story) for each stored article
+        self.flow = Flow(follow=follow, index=index, translate=translate)
         self.stats = RunStats()
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         # index jobs wait here; each queued ("index", id) job takes whatever is waiting (up
         # to INDEX_BATCH), so a job may find its article already done by an earlier batch
         self._to_index: deque[tuple[int, bool]] = deque()
+        self._workers: list[asyncio.Task[None]] = []
+        self._unfinished = 0
 
     def submit(self, name: str, ident: int) -> None:
         if name not in JOBS:
@@ -65,56 +104,35 @@ class InProcessRunner:
         if name in ("index", "reindex"):
             self._to_index.append((ident, name == "reindex"))
         self._queue.put_nowait((name, ident))
+        self._unfinished += 1
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # submitted before the loop runs: join() starts the workers
+            return
+        self._start()
+
+    def _start(self) -> None:
+        if not self._workers:  # work starts at once: a long import need not wait for join
+            self._workers = [asyncio.ensure_future(self._worker())
+                             for _ in range(self.concurrency)]
+
+    @property
+    def outstanding(self) -> int:
+        return self._unfinished
 
     async def _run_one(self, job: Job) -> None:
         name, ident = job
-        if name == "refresh_feed":
-            fr = await pipeline.refresh_feed(self.ctx, ident)
-            self.stats.feeds[fr.status] += 1
-            self.stats.discovered += len(fr.new_article_ids)
-            if fr.error:
-                self.stats.errors.append(fr.error)
-            if self.follow:
-                for aid in fr.new_article_ids:
-                    self.submit("ingest", aid)
-        elif name == "ingest":
-            res = await pipeline.ingest(self.ctx, ident)
-            self.stats.articles[res.status] += 1
-            if res.reason:
-                self.stats.reasons[f"{res.status}:{res.reason}"] += 1
-            if res.status == READY and not res.unchanged:
-                if self.index:
-                    self.submit("index", ident)
-                if self.translate:
-                    self.submit("translate", ident)
-            for other in res.recleaned:  # their text lost a newly learned notice
-                if self.index:
-                    self.submit("reindex", other)
-                if self.translate:
-                    self.submit("translate", other)
-        elif name in ("index", "reindex"):  # reindex: embed again, the text changed
+        if name in ("index", "reindex"):
             batch = [self._to_index.popleft()
                      for _ in range(min(INDEX_BATCH, len(self._to_index)))]
-            try:
-                results = await pipeline.index_articles(self.ctx, batch) if batch else []
-            except Exception:
-                if len(batch) < 2:
-                    raise
-                self.ctx.log.exception("index batch of %d failed; one at a time", len(batch))
-                results = []
-                for one in batch:  # one bad article must not cost the others
-                    try:
-                        results += await pipeline.index_articles(self.ctx, [one])
-                    except Exception as exc:
-                        self.ctx.log.exception("index %d failed", one[0])
-                        self.stats.errors.append(f"index {one[0]}: {type(exc).__name__}: {exc}")
-            for ir in results:
-                self.stats.indexed[ir.status] += 1
+            out = Outcome()
+            if batch:
+                await stages.index_batch(self.ctx, batch, out)
         else:
-            from babelwire.translate.articles import translate_new_article
-
-            for outcome in await asyncio.to_thread(translate_new_article, self.ctx, ident):
-                self.stats.translations[outcome.status] += 1
+            out = await stages.run(self.ctx, name, [ident], self.flow)
+        self.stats.add(out)
+        for follow in out.follow:
+            self.submit(*follow)
 
     async def _worker(self) -> None:
         while True:
@@ -125,17 +143,22 @@ class InProcessRunner:
                 self.ctx.log.exception("job %s failed", job)
                 self.stats.errors.append(f"{job[0]} {job[1]}: {type(exc).__name__}: {exc}")
             finally:
+                self._unfinished -= 1
                 self._queue.task_done()
                 if self.progress:
                     self.progress(self.stats)
 
     async def join(self) -> RunStats:
         """Run until the queue is empty (including jobs queued by jobs)."""
-        workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
+        self._start()
         try:
             await self._queue.join()
         finally:
-            for w in workers:
-                w.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await self.close()
         return self.stats
+
+    async def close(self) -> None:
+        for w in self._workers:
+            w.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers = []

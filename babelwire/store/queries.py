@@ -116,6 +116,22 @@ def feed_ids(
     return list(session.scalars(q))
 
 
+def claim_due_feeds(session: Session, *, now: datetime, lease_until: datetime,
+                    source_ids: Sequence[str] | None = None,
+                    country: str | None = None) -> list[int]:
+    """The feeds due by `now`, each claimed by moving its next poll to `lease_until` in the
+    same statement: two schedulers (processes, hosts) never both take one feed; a claimed
+    feed whose poll never finishes is due again when the lease ends."""
+    due = feed_ids(session, due_before=now, source_ids=source_ids, country=country)
+    if not due:
+        return []
+    q = (update(Feed).where(Feed.id.in_(due),
+                            or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
+         .values(next_poll_at=lease_until).returning(Feed.id))
+    claimed = set(session.scalars(q))
+    return [fid for fid in due if fid in claimed]
+
+
 def next_due(session: Session) -> datetime | None:
     q = select(func.min(Feed.next_poll_at)).join(Source).where(
         Feed.active.is_(True), Source.opt_out.is_(False))
