@@ -5,19 +5,91 @@ lines with Babelwire's translator and score chrF/BLEU (sacrebleu); for the direc
 `apertium -u MODE` on the same file in the same run. Then: warm throughput (translation
 memory off), and the memory's hit rate on a second run of the same text.
 
+`--speed`: whole processes instead, the `babelwire translate` command against
+`apertium -u MODE`, each reading the same file of LINES NTREX lines on stdin and writing to a
+pipe, run alternately (which one goes first alternates too) ROUNDS times per pair; words/s
+of each and their ratio per round, and the median ratio. Each `babelwire` run gets a fresh
+data directory. Other work on the machine slows both alike only when they are interleaved:
+compare the ratio, not the absolute figures.
+
 Usage: python benchmarks/translate.py [--limit N] [--pairs en-es,ru-uk]
+       python benchmarks/translate.py --speed [--lines 2000] [--rounds 5] [--pairs en-es,...]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 NTREX = ROOT.parent / "shared" / "data" / "mt-ntrex128"
+
+
+SPEED_PAIRS = [("en", "es"), ("es", "en"), ("fr", "es"), ("pt", "es")]
+
+
+def _babelwire_command() -> list[str]:
+    script = Path(sys.executable).with_name("babelwire")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "babelwire"]
+
+
+def _timed(cmd: list[str], path: Path, env: dict[str, str] | None = None
+           ) -> tuple[float, list[str]]:
+    with open(path, "rb") as stdin:
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, stdin=stdin, capture_output=True, env=env, timeout=900)
+        secs = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): "
+                         f"{proc.stderr.decode()[-500:]}")
+    return secs, proc.stdout.decode("utf-8", "replace").split("\n")[:-1]
+
+
+def speed(pairs: list[tuple[str, str]], lines: int, rounds: int) -> None:
+    """Whole-process words/s, `babelwire translate` beside `apertium -u MODE` (--speed)."""
+    from tests.support import mt_eval
+
+    modes = {**mt_eval.RAW_MODES, ("eu", "es"): "eu-es", ("es", "ca"): "spa-cat",
+             ("mk", "en"): "mkd-eng"}
+    env_base = {k: v for k, v in os.environ.items() if not k.startswith("BABELWIRE_")}
+    print(f"whole process, {lines} NTREX lines, {rounds} rounds, interleaved")
+    print(f"{'pair':<7} {'round':>5} {'raw w/s':>9} {'ours w/s':>9} {'ratio':>6}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for pair in pairs:
+            if pair not in modes:
+                print(f"{pair[0]}-{pair[1]:<4} no raw mode to compare with")
+                continue
+            sources = mt_eval.read_lines(NTREX, pair[0], lines)
+            path = Path(tmp) / f"{pair[0]}-{pair[1]}.txt"
+            path.write_text("\n".join(sources) + "\n", encoding="utf-8")
+            n_words = mt_eval.words(sources)
+            raw_cmd = ["apertium", "-u", modes[pair]]
+            ours_cmd = [*_babelwire_command(), "translate", "-s", pair[0], "-t", pair[1]]
+            _timed(raw_cmd, path)  # warm the disk cache for both
+            ratios = []
+            for r in range(rounds):
+                env = {**env_base, "BABELWIRE_DATA_DIR": tempfile.mkdtemp(dir=tmp)}
+                runs: dict[str, float] = {}
+                order = [("raw", raw_cmd, None), ("ours", ours_cmd, env)]
+                for name, cmd, e in (order if r % 2 == 0 else order[::-1]):
+                    secs, out = _timed(cmd, path, e)
+                    if name == "ours" and len(out) != len(sources):
+                        raise SystemExit(f"babelwire wrote {len(out)} lines for "
+                                         f"{len(sources)}")
+                    runs[name] = secs
+                ratio = runs["raw"] / runs["ours"]
+                ratios.append(ratio)
+                print(f"{pair[0]}-{pair[1]:<4} {r + 1:5d} {n_words / runs['raw']:9.0f} "
+                      f"{n_words / runs['ours']:9.0f} {ratio:6.2f}", flush=True)
+            print(f"{pair[0]}-{pair[1]:<4} median ratio {statistics.median(ratios):.2f}x raw "
+                  f"(min {min(ratios):.2f}, max {max(ratios):.2f})", flush=True)
 
 
 def main() -> int:
@@ -31,9 +103,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--limit", type=int, default=None, help="lines per pair (default: all)")
     ap.add_argument("--pairs", help="comma-separated, e.g. en-es,ru-uk (default: all)")
+    ap.add_argument("--speed", action="store_true",
+                    help="whole-process words/s beside `apertium -u` (see above)")
+    ap.add_argument("--lines", type=int, default=2000, help="--speed: lines per pair")
+    ap.add_argument("--rounds", type=int, default=5, help="--speed: rounds per pair")
     args = ap.parse_args()
     if not NTREX.exists():
         print(f"skipped: {NTREX} not found")
+        return 0
+    if args.speed:
+        wanted_pairs = [tuple(p.split("-")) for p in args.pairs.split(",")] if args.pairs \
+            else SPEED_PAIRS
+        speed([(a, b) for a, b in wanted_pairs], args.lines, args.rounds)
         return 0
     pairs = mt_eval.DIRECT_PAIRS + mt_eval.PIVOT_PAIRS
     if args.pairs:
