@@ -347,9 +347,8 @@ LANG_RE = r"^[a-z]{2,3}$"
 def cmd_translate(args: argparse.Namespace) -> int:
     import re
 
-    from babelwire.context import Context
-    from babelwire.translate.engines import KNOWN
-    from babelwire.translate.translator import NoRoute
+    from babelwire.translate.engines import KNOWN, build_router
+    from babelwire.translate.translator import NoRoute, Translator
 
     for flag, code in (("--source", args.source), ("--target", args.target)):
         if not re.match(LANG_RE, code):
@@ -365,20 +364,20 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the last line
     lines = [line.rstrip("\r") for line in lines]
-    ctx = Context.open(_settings(args), sync_catalog=False)
-    try:
-        translator = ctx.translator
-        if args.source == args.target:
-            results = None
-        else:
-            try:
-                run = translator.translate(lines, args.source, args.target, engine=args.engine)
-            except NoRoute as exc:
-                print(f"babelwire: {exc}", file=sys.stderr)
-                return 3
-            results = run.results
-    finally:
-        ctx.close()
+    results = None
+    if args.source != args.target:
+        # A filter: no store (no translation memory) and only the engines asked for.
+        router = build_router(_settings(args), engine=args.engine)
+        try:
+            run = Translator(router).translate(lines, args.source, args.target,
+                                               engine=args.engine)
+        except NoRoute as exc:
+            print(f"babelwire: {exc}", file=sys.stderr)
+            return 3
+        finally:
+            for opened in router.engines:
+                opened.close()
+        results = run.results
     for n, line in enumerate(lines):
         errors: tuple[str, ...] = ()
         if results is None:

@@ -399,8 +399,10 @@ class _Resources:
 
 
 def available(binary: str = "apertium", modes_dir: Path = DEFAULT_MODES_DIR) -> bool:
-    """The apertium binary is on PATH and at least one language pair is installed."""
-    return shutil.which(binary) is not None and bool(apertium_modes.discover(modes_dir))
+    """The apertium binary is on PATH and a language pair's mode file is installed (its
+    files are checked when the engine reads the modes)."""
+    return shutil.which(binary) is not None and modes_dir.is_dir() and any(
+        apertium_modes.parse_mode_name(p.stem) for p in modes_dir.glob("*.mode"))
 
 
 class ApertiumEngine:

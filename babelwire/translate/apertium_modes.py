@@ -136,13 +136,27 @@ def missing_files(path: Path) -> list[str]:
             if a.startswith("/") and not Path(a).exists()]
 
 
+# A word of a plain mode file: bare characters and single-quoted parts ('/usr/share/...').
+_PLAIN_WORD = re.compile(r"(?:'[^']*'|[^\s'\"\\|&;<>()])+|[|&;<>()]+|\S")
+
+
+def _tokens(text: str) -> list[str]:
+    """Shell words and operators; the common case (single quotes only) without shlex, which
+    costs a command that reads every installed mode a fifth of a second."""
+    if '"' not in text and "\\" not in text:
+        tokens = _PLAIN_WORD.findall(text)
+        if all(t.count("'") % 2 == 0 for t in tokens):
+            return [t.replace("'", "") if "'" in t else t for t in tokens]
+    lexer = shlex.shlex(" ".join(text.split()), posix=True, punctuation_chars="|&;<>()")
+    lexer.whitespace_split = True
+    return list(lexer)
+
+
 def parse_pipeline(text: str) -> list[list[str]]:
     """A mode file's shell pipeline as argv lists ("$1"/"$2" left in place). Only plain
     `prog args | prog args` pipelines are accepted: anything else raises ModeError."""
-    lexer = shlex.shlex(" ".join(text.split()), posix=True, punctuation_chars="|&;<>()")
-    lexer.whitespace_split = True
     commands: list[list[str]] = [[]]
-    for token in lexer:
+    for token in _tokens(text):
         if token == "|":
             commands.append([])
         elif token and set(token) <= set("|&;<>()"):

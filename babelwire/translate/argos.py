@@ -38,6 +38,14 @@ OUTPUT_RATIO = 3  # output tokens allowed per input token (plus OUTPUT_SLACK) be
 OUTPUT_SLACK = 16  # translation counts as a runaway decoding loop
 
 
+def _neural_installed() -> bool:
+    """ctranslate2 and sentencepiece are there (found, not imported: importing ctranslate2
+    costs a command that never translates with it a tenth of a second)."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None for name in ("ctranslate2", "sentencepiece"))
+
+
 def _import_neural() -> tuple[ModuleType, ModuleType] | None:
     try:
         import ctranslate2
@@ -90,12 +98,21 @@ class ArgosEngine:
         self.compute_type = compute_type
         self.max_batch_size = max_batch_size
         self.max_loaded = max_loaded
-        self._neural = _import_neural()
+        self._installed = _neural_installed()
+        self._neural_modules: tuple[ModuleType, ModuleType] | None = None
         self._lock = threading.Lock()
         # keyed by (package directory, its inode): a reinstall at the same path reloads
         self._loaded: OrderedDict[tuple[Path, int], _Loaded] = OrderedDict()
         self._scan_key: tuple[int, int] | None = None
         self._by_pair: dict[Pair, InstalledModel] = {}
+
+    @property
+    def _neural(self) -> tuple[ModuleType, ModuleType] | None:
+        """ctranslate2 and sentencepiece, imported on first use."""
+        if self._neural_modules is None and self._installed:
+            self._neural_modules = _import_neural()
+            self._installed = self._neural_modules is not None
+        return self._neural_modules
 
     # -- models -----------------------------------------------------------------------
 
@@ -145,9 +162,12 @@ class ArgosEngine:
     # -- Engine -----------------------------------------------------------------------
 
     def pairs(self) -> frozenset[Pair]:
-        if self._neural is None:
+        if not self._installed:
             return frozenset()
-        return frozenset(self._models())
+        models = self._models()  # no model yet: nothing to import
+        if not models or self._neural is None:
+            return frozenset()
+        return frozenset(models)
 
     def version(self) -> str:
         if self._neural is None:
@@ -158,8 +178,8 @@ class ArgosEngine:
 
     @property
     def runnable(self) -> bool:
-        """ctranslate2 and sentencepiece are importable (models may come later)."""
-        return self._neural is not None
+        """ctranslate2 and sentencepiece are installed (models may come later)."""
+        return self._installed
 
     def health(self) -> Health:
         if self._neural is None:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from babelwire.config import Settings
 from babelwire.translate.base import Engine
+
+if TYPE_CHECKING:
+    from babelwire.translate.router import Router
 
 log = logging.getLogger("babelwire.translate")
 KNOWN = ("apertium", "argos", "apy", "libretranslate")
@@ -26,6 +31,20 @@ def load_engines(settings: Settings) -> list[Engine]:
         if engine is not None:
             engines.append(engine)
     return engines
+
+
+def build_router(settings: Settings, *, engine: str | None = None) -> Router:
+    """The router over the configured engines, with the settings' preferences and quality
+    table; `engine` builds that engine alone (the others are never started)."""
+    from babelwire.translate.quality import load_table
+    from babelwire.translate.router import Router, parse_preferences
+
+    if engine is not None:
+        settings = replace(settings, engines=tuple(e for e in settings.engines if e == engine))
+    return Router(load_engines(settings),
+                  preferences=parse_preferences(settings.engine_preferences),
+                  table=load_table(settings.quality_table_path),
+                  min_quality=settings.translate_min_quality)
 
 
 def _build(name: str, settings: Settings) -> Engine | None:

@@ -8,11 +8,14 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from babelwire.translate.base import Engine, EngineError, Translated
-from babelwire.translate.memory import TranslationMemory
 from babelwire.translate.router import Route, Router
 from babelwire.translate.segment import Piece, join, split_sentences
+
+if TYPE_CHECKING:  # the memory needs the store (SQLAlchemy): not imported without one
+    from babelwire.translate.memory import TranslationMemory
 
 log = logging.getLogger("babelwire.translate")
 BATCH = 1000  # segments per engine call (engines stream them; a pipeline drains between calls)
