@@ -35,10 +35,12 @@ def test_migrations_match_the_models(store_url: str) -> None:
     from alembic.migration import MigrationContext
 
     from babelwire.store.models import Base
+    from babelwire.store.search.schema import include_name
 
     db = Database(store_url)
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, Base.metadata)
     db.dispose()
     assert diff == []
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from babelwire.store.errors import StoreError
+from babelwire.store.search import index as search_index
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -101,6 +102,7 @@ class Database:
         except OSError as exc:
             raise StoreError(f"cannot create the database at {shown!r}: {exc}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        search_index.track(self._sessions)  # the search index, in each writer's transaction
         try:
             if auto_upgrade:
                 upgrade(self.engine)

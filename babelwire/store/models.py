@@ -303,6 +303,27 @@ class Translation(Base):
                             unique=True),)
 
 
+class SearchDoc(Base):
+    """One searchable text of an article: its original, or its translation into one
+    language. The text itself is indexed beside it (store/search: an FTS5 table on SQLite,
+    a `tsv` column with a GIN index on PostgreSQL); the filters and the date ranking reads
+    are copied here from the article, so a search never opens the articles table."""
+
+    __tablename__ = "search_docs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(20))  # the text's language
+    original: Mapped[bool] = mapped_column(Boolean)  # the article's own text
+    published: Mapped[int] = mapped_column(BigInteger)  # Unix seconds
+    country: Mapped[str | None] = mapped_column(String(2))
+    source_id: Mapped[str | None] = mapped_column(String(80))
+    article_language: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (Index("ux_search_docs_article_language", "article_id", "language",
+                            unique=True),)
+
+
 class MemoryEntry(Base):
     """Translation memory: one segment translated by one engine version, reused verbatim."""
 
@@ -354,6 +375,7 @@ __all__ = [
     "MemoryEntry",
     "Page",
     "ParagraphHash",
+    "SearchDoc",
     "SimhashBand",
     "Source",
     "SourceBlock",

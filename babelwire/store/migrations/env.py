@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from babelwire.store.models import Base
+from babelwire.store.search.schema import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -16,12 +17,12 @@ def run_migrations() -> None:
         engine = config.attributes["engine"]
         with engine.begin() as conn:
             context.configure(connection=conn, target_metadata=target_metadata,
-                              render_as_batch=True)
+                              render_as_batch=True, include_name=include_name)
             with context.begin_transaction():
                 context.run_migrations()
         return
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True)
+                      render_as_batch=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 
