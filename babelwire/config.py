@@ -93,8 +93,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("near_duplicate_distance", int, 6, "Largest fingerprint Hamming distance (of 64 "
             "bits) at which two articles of one language count as copies of each other "
             "(measured: copies with one edit <= 6 in 97% of cases; different texts >= 19)."),
-    Setting("min_article_words", int, 40, "Pages whose extracted text is shorter are not kept "
-            "as articles (they are recorded as skipped: not an article)."),
+    Setting("min_article_words", int, 40, "Pages whose extracted text is shorter (in English-"
+            "word equivalents, measured in any script) are articles only as briefs."),
+    Setting("min_brief_words", int, 15, "A page shorter than min_article_words is kept as a "
+            "brief when it has article markup (og:type or schema.org), a headline and a date "
+            "and at least this many words; other pages are skipped as not an article, with "
+            "the reason."),
     # translation
     Setting("engines", _list, ("apertium", "argos", "apy", "libretranslate"),
             "Translation engines to use, in order of preference where quality ties."),
@@ -185,6 +189,7 @@ class Settings:
     dedup_window_days: float
     near_duplicate_distance: int
     min_article_words: int
+    min_brief_words: int
     engines: tuple[str, ...]
     engine_preferences: tuple[str, ...]
     apertium_timeout: float

@@ -25,7 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from babelwire.context import Context
-from babelwire.ingest import boilerplate, dedup
+from babelwire.ingest import boilerplate, dedup, pagetype
 from babelwire.ingest.feeds import FeedError, ParsedFeed, parse_feed
 from babelwire.ingest.fetch import FetchError, FetchResult
 from babelwire.ingest.prepare import PageInput, Prepared, prepare_page, utcnow
@@ -321,10 +321,12 @@ def store_prepared(ctx: Context, article_id: int, page: PageInput, prepared: Pre
             art.status, art.error_reason = SKIPPED, "http_status"
             art.error_message = f"HTTP {page.status}"
             return IngestResult(article_id, SKIPPED, "http_status")
-        if art.word_count < st.min_article_words:
+        verdict = pagetype.judge(page.url, art.word_count, extracted, prepared.signals,
+                                 min_words=st.min_article_words,
+                                 min_brief_words=st.min_brief_words)
+        if not verdict.keep:
             art.status, art.error_reason = SKIPPED, "not_an_article"
-            art.error_message = (f"{art.word_count} words of article text "
-                                 f"(fewer than {st.min_article_words})")
+            art.error_message = verdict.reason
             return IngestResult(article_id, SKIPPED, "not_an_article")
 
         # Duplicates: the same canonical URL, the same text, or a near-identical copy.

@@ -13,8 +13,11 @@ from babelwire.ingest import dedup
 from babelwire.ingest.charset import decode_body
 from babelwire.ingest.extract import Extracted, extract
 from babelwire.ingest.langid import identify_language
+from babelwire.ingest.pagetype import PageSignals, page_signals
+from babelwire.ingest.textsize import word_equivalents
 
-# Paragraphs of at least this many words are hashed to find wire copies (see pipeline).
+# Paragraphs of at least this many words (English-word equivalents, in any script) are
+# hashed to find wire copies (see pipeline).
 PARAGRAPH_MIN_WORDS = 8
 
 
@@ -41,18 +44,19 @@ class Prepared:
     language: str | None
     confidence: float
     hints: tuple[str, ...]
-    words: int
+    words: int  # English-word equivalents (textsize.word_equivalents), in any script
     content_hash: str
     fingerprint: int  # unsigned 64-bit
     paragraphs: dict[int, int]  # signed 64-bit paragraph hash -> words
     body_z: bytes  # the page body, zlib-compressed
+    signals: PageSignals = field(default_factory=PageSignals)  # what the markup says it is
 
 
 def paragraph_hashes(extracted: Extracted) -> dict[int, int]:
     """Signed 64-bit hash -> word count, for the article's longer paragraphs."""
     out: dict[int, int] = {}
     for block in extracted.blocks:
-        words = len(block.text.split())
+        words = word_equivalents(block.text)
         if words >= PARAGRAPH_MIN_WORDS:
             out[dedup.to_signed64(int(dedup.content_hash(block.text)[:16], 16))] = words
     return out
@@ -73,6 +77,6 @@ def prepare_page(page: PageInput, hints: Sequence[str] = ()) -> Prepared:
     guess = identify_language(text or (extracted.title or ""), all_hints)
     return Prepared(
         extracted=extracted, language=guess.language, confidence=guess.confidence,
-        hints=all_hints, words=len(text.split()), content_hash=dedup.content_hash(text),
+        hints=all_hints, words=word_equivalents(text), content_hash=dedup.content_hash(text),
         fingerprint=dedup.simhash(text), paragraphs=paragraph_hashes(extracted),
-        body_z=zlib.compress(page.body, 6))
+        body_z=zlib.compress(page.body, 6), signals=page_signals(html))
