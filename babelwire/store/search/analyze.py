@@ -87,6 +87,23 @@ def _cjk_bigrams(word: str) -> list[str]:
     return merged
 
 
+CJK_RUN = re.compile(CJK.pattern + "+")
+
+
+def cjk_spaced(text: str) -> str:
+    """`text` with each run of CJK characters written as its bigrams, space-separated:
+    how PostgreSQL's parser (which has no CJK segmentation) is given such text."""
+    if not CJK.search(text):
+        return text
+
+    def bigrams(m: re.Match[str]) -> str:
+        run = m.group()
+        return f" {run} " if len(run) == 1 else " " + " ".join(
+            run[i:i + 2] for i in range(len(run) - 1)) + " "
+
+    return CJK_RUN.sub(bigrams, text)
+
+
 def words(text: str) -> list[str]:
     """The words of `text`, lower-cased, in order (CJK runs as bigrams)."""
     out: list[str] = []

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, text
 
-from babelwire.store.search.analyze import pg_config
+from babelwire.store.search.analyze import cjk_spaced, pg_config
 from babelwire.store.search.documents import Document
 
 DDL = (
@@ -37,13 +37,15 @@ def delete(conn: Connection, article_ids: Sequence[int]) -> None:
                      {"ids": list(article_ids)})
 
 
+def _text(value: str) -> str:
+    return cjk_spaced(value.replace("\x00", " "))  # NUL is not allowed in PostgreSQL text
+
+
 def insert(conn: Connection, docs: Iterable[Document]) -> int:
     rows = [{"article_id": d.article_id, "language": d.language, "original": d.original,
              "published": d.published, "country": d.country, "source_id": d.source_id,
              "article_language": d.article_language, "cfg": pg_config(d.language),
-             # NUL is not allowed in PostgreSQL text
-             "t": d.title.replace("\x00", " "), "s": d.summary.replace("\x00", " "),
-             "b": d.body.replace("\x00", " ")} for d in docs]
+             "t": _text(d.title), "s": _text(d.summary), "b": _text(d.body)} for d in docs]
     if rows:
         conn.execute(text("INSERT INTO search_docs (article_id, language, original, published,"
                           " country, source_id, article_language, tsv) VALUES (:article_id, "

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from babelwire.store.reader import MAX_LIMIT, Item, by_ids
 from babelwire.store.search import pg_fts, sqlite_fts
-from babelwire.store.search.analyze import pg_config
+from babelwire.store.search.analyze import cjk_spaced, pg_config
 from babelwire.store.search.documents import documents
 from babelwire.store.search.parse import ParsedQuery, parse
 from babelwire.store.search.snippet import Snippet, snippet
@@ -120,9 +120,9 @@ def _sqlite(conn: Connection, query: ParsedQuery, lang: str, filt: str, keyset: 
 def _postgres(conn: Connection, query: ParsedQuery, lang: str, filt: str, keyset: str,
               params: dict[str, Any]) -> list[Any]:
     params["cfg"] = pg_config(lang)
-    params["words"] = " ".join(query.terms)
+    params["words"] = cjk_spaced(" ".join(query.terms))
     for i, phrase in enumerate(query.phrases):
-        params[f"p{i}"] = " ".join(phrase)
+        params[f"p{i}"] = cjk_spaced(" ".join(phrase))
     score = "ts_rank(d.tsv, q.q) * " + RECENCY.format(max="greatest")
     sql = (f"WITH q AS (SELECT {pg_fts.tsquery_sql(len(query.phrases))} AS q) "
            "SELECT aid, doc, lang, orig, score FROM (SELECT DISTINCT ON (d.article_id) "
