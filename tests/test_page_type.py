@@ -86,9 +86,27 @@ ERROR = page("en", "Page not found", [
     "Sorry, the page you are looking for does not exist or has been moved. Try the search."],
     og_type="website", ld_type=None, date=None)
 
+
+
+def next_js_page(title: str, paragraphs: list[str]) -> str:
+    """A Next.js (App Router) page: the body is only in the RSC payload's text rows."""
+    row = "".join(f'<p class="editor-p">{p}</p>' for p in paragraphs)
+    payload = f'0:["$","div",null,{{}}]\n24:T{len(row.encode()):x},{row}1f:["$","p",null]\n'
+    pushes = "".join(f"<script>self.__next_f.push([1,{json.dumps(chunk)}])</script>"
+                     for chunk in (payload[:40], payload[40:]))
+    return page("ko", title, [], extra_body=pushes).replace("<h1>", '<h1 class="t">')
+
+
+NEXT_JS = next_js_page("국민의힘, 지방선거 체제로 전환", [
+    "국민의힘은 조만간 인재영입위원회를 발족하는 등 당을 지방선거 체제로 조속히 전환할 방침이다.",
+    "지도부 한 관계자는 설 연휴 전에 새로운 당명과 정강정책 개정안을 내놓겠다고 말했다. "
+    "당내에서는 중도층을 끌어안기 위한 인사 영입이 관건이라는 평가가 나온다.",
+    "야당은 이번 결정이 당내 갈등을 덮기 위한 시선 돌리기에 불과하다고 비판했다.",
+])
+
 PAGES = {"/ja.html": JA, "/zh.html": ZH, "/ko.html": KO, "/th.html": TH,
          "/brief.html": BRIEF, "/teaser.html": TEASER, "/front.html": FRONT,
-         "/error.html": ERROR}
+         "/error.html": ERROR, "/nextjs.html": NEXT_JS}
 
 
 @pytest.fixture
@@ -124,14 +142,19 @@ def test_short_articles_in_every_script_are_stored(
     with caplog.at_level(logging.INFO, logger="babelwire.ingest.pagetype"):
         arts = _ingest_all(ctx, server)
     for name, lang in [("ja.html", "ja"), ("zh.html", "zh"), ("ko.html", "ko"),
-                       ("th.html", "th"), ("brief.html", "en")]:
+                       ("th.html", "th"), ("brief.html", "en"), ("nextjs.html", "ko")]:
         a = arts[name]
         assert a.status == READY, (name, a.status, a.error_message)
         assert a.language == lang, name
         assert a.error_message is None
     # each is short by the old measure (spaces): all but the brief fell under 40
-    for name in ("ja.html", "zh.html", "ko.html", "th.html"):
+    for name in ("ja.html", "zh.html", "ko.html", "th.html", "nextjs.html"):
         assert arts[name].word_count >= 40, (name, arts[name].word_count)
+    with ctx.db.session() as s:
+        nxt = s.get(Article, arts["nextjs.html"].id)
+        assert nxt is not None
+        texts = [b.text for b in nxt.blocks]
+    assert texts[0].startswith("국민의힘은 조만간") and texts[-1].endswith("비판했다."), texts
     assert 25 <= arts["brief.html"].word_count < 40
     assert any("kept as a brief" in r.getMessage() and "brief.html" in r.getMessage()
                for r in caplog.records)
@@ -208,3 +231,16 @@ def test_decide_keeps_long_pages_and_dated_briefs_only() -> None:
     assert decide(30, lost, marked, **kw).kind == "brief"
     assert decide(30, Extracted(title="404 Not Found"), PageSignals(), **kw).kind == \
         "not_article"
+
+
+@pytest.mark.parametrize("html", [
+    "<script>self.__next_f.push([1,\"24:Tffff,<p>cut short\"])</script>",  # length past the end
+    "<script>self.__next_f.push([1,\"not json\\x\"])</script>",
+    "<script>self.__next_f.push([1,\"0:[\\\"$\\\"]\\n\"])</script>",  # no text rows
+    "<p>no payload</p>",
+])
+def test_script_body_html_tolerates_broken_payloads(html: str) -> None:
+    from babelwire.ingest.scripted import script_body_html
+
+    out = script_body_html(html)
+    assert out is None or "cut short" in out

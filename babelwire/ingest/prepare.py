@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from babelwire.ingest import dedup
@@ -14,11 +14,14 @@ from babelwire.ingest.charset import decode_body
 from babelwire.ingest.extract import Extracted, extract
 from babelwire.ingest.langid import identify_language
 from babelwire.ingest.pagetype import PageSignals, page_signals
+from babelwire.ingest.scripted import script_body_html
 from babelwire.ingest.textsize import word_equivalents
 
 # Paragraphs of at least this many words (English-word equivalents, in any script) are
 # hashed to find wire copies (see pipeline).
 PARAGRAPH_MIN_WORDS = 8
+# A page whose markup gives fewer words is also looked for a body in its scripts.
+SCRIPTED_BODY_BELOW = 40
 
 
 def utcnow() -> datetime:
@@ -72,11 +75,17 @@ def prepare_page(page: PageInput, hints: Sequence[str] = ()) -> Prepared:
             charset = ctype.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
     html, _encoding = decode_body(page.body, charset)
     extracted = extract(html, page.url)
+    words = word_equivalents(extracted.text)
+    if words < SCRIPTED_BODY_BELOW and (scripted := script_body_html(html)) is not None:
+        # the body may be only in the page's scripts (a Next.js payload): read it there
+        blocks = extract(scripted, page.url).blocks
+        if (more := word_equivalents("\n\n".join(b.text for b in blocks))) > words:
+            extracted, words = replace(extracted, blocks=blocks), more
     all_hints = tuple(dict.fromkeys([*extracted.language_hints, *hints]))
     text = extracted.text
     guess = identify_language(text or (extracted.title or ""), all_hints)
     return Prepared(
         extracted=extracted, language=guess.language, confidence=guess.confidence,
-        hints=all_hints, words=word_equivalents(text), content_hash=dedup.content_hash(text),
+        hints=all_hints, words=words, content_hash=dedup.content_hash(text),
         fingerprint=dedup.simhash(text), paragraphs=paragraph_hashes(extracted),
         body_z=zlib.compress(page.body, 6), signals=page_signals(html))
