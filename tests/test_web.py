@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import feedparser
 import httpx
@@ -189,8 +190,58 @@ def test_search(site: dict[str, Any]) -> None:
     assert 'data-testid="search-results"' in r.text
     assert f"/en/a/{art.id}-" in r.text
     long = get(site, "/en/search?q=" + "x" * 5000)
-    assert long.status_code == 200
+    assert long.status_code == 400 and 'data-testid="search-error"' in long.text
     assert get(site, "/en/search").status_code == 200
+
+
+def _body_word(site: dict[str, Any], art: Article) -> str:
+    """A word of the article's body that is not in its title or summary."""
+    from babelwire.store.models import Block
+
+    with site["ctx"].db.session() as s:
+        body = " ".join(s.scalars(select(Block.text).where(Block.article_id == art.id,
+                                                           Block.role == "text")))
+    head = set(re.findall(r"\w+", f"{art.title} {art.description}".lower()))
+    return max((w for w in re.findall(r"[^\W\d_]+", body) if len(w) > 5
+                and w.lower() not in head), key=len)
+
+
+def test_search_reads_whole_texts_in_html_and_json(site: dict[str, Any]) -> None:
+    art = article_in(site, "harbour-gazette")
+    word = _body_word(site, art)
+    html = get(site, f"/{art.language}/search?q={word}").text
+    assert f"/{art.language}/a/{art.id}-" in html
+    assert re.search(r'data-testid="snippet".*?<mark>', html, re.S)
+    api = get(site, f"/api/v1/search?q={word}&lang={art.language}").json()
+    hit = next(i for i in api["items"] if i["id"] == art.id)
+    start, end = hit["snippet"]["marks"][0]
+    assert hit["snippet"]["text"][start:end].lower() == word.lower()
+    assert hit["matched_original"] is True
+    other = get(site, f"/api/v1/search?q={word}&lang={art.language}&country=ZZ").json()
+    assert other["items"] == []
+
+
+def test_search_never_fails_on_hostile_queries(site: dict[str, Any]) -> None:
+    for q in ['"', "a OR b", "NEAR(a b)", "title:x", "x*", "-x", "(x", "%", "_", "\\",
+              "'; DROP TABLE articles; --", '"unclosed', "🙂", "x" * 300, "%00", "&&", "<->"]:
+        for url in (f"/en/search?q={quote(q)}", f"/api/v1/search?lang=en&q={quote(q)}"):
+            r = get(site, url)
+            assert r.status_code in (200, 400), (url, r.status_code)
+            if r.status_code == 400 and url.startswith("/api"):
+                assert r.json()["detail"]
+    assert get(site, "/api/v1/search?q=a&lang=en&since=yesterday").status_code == 400
+    assert get(site, "/api/v1/search?q=a&lang=en&cursor=bogus").status_code == 400
+
+
+def test_search_pages_with_a_cursor(site: dict[str, Any]) -> None:
+    seen: list[int] = []
+    url = "/api/v1/search?q=the&lang=en&limit=2"
+    while url and len(seen) < 40:
+        page = get(site, url).json()
+        seen += [i["id"] for i in page["items"]]
+        url = f"/api/v1/search?q=the&lang=en&limit=2&cursor={page['next']}" \
+            if page["next"] else ""
+    assert len(seen) > 2 and len(seen) == len(set(seen))
 
 
 def test_feeds_sitemap_robots_health(site: dict[str, Any]) -> None:

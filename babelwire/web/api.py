@@ -15,8 +15,10 @@ from pydantic import BaseModel
 from babelwire.context import Context
 from babelwire.similar.news import similar_news
 from babelwire.store import reader, stories
+from babelwire.store.search import QueryError
 from babelwire.translate.articles import aligned_text, notice_blocks
 from babelwire.web.ondemand import OnDemand
+from babelwire.web.views.search import BadRequest, build_search
 
 
 class ArticleSummary(BaseModel):
@@ -36,6 +38,23 @@ class ArticleSummary(BaseModel):
 class ArticleList(BaseModel):
     items: list[ArticleSummary]
     next: str | None
+
+
+class SnippetOut(BaseModel):
+    text: str
+    marks: list[tuple[int, int]]  # [start, end) offsets of the words the query found
+
+
+class SearchHitOut(ArticleSummary):
+    score: float
+    matched_language: str  # the language of the text that matched
+    matched_original: bool  # the article's own text (else its translation)
+    snippet: SnippetOut
+
+
+class SearchResults(BaseModel):
+    items: list[SearchHitOut]
+    next: str | None  # cursor of the next page
 
 
 class BlockOut(BaseModel):
@@ -279,14 +298,33 @@ def create_api(ctx: Context, languages: tuple[str, ...],
         with ctx.db.session() as s:
             return [CountryOut(code=c, articles=n) for c, n in reader.country_article_counts(s)]
 
-    @api.get("/search", response_model=ArticleList)
-    def search(q: str = Query(..., min_length=1, max_length=200),
+    @api.get("/search", response_model=SearchResults,
+             responses={400: {"description": "A query or filter that cannot be used"}})
+    def search(q: str = Query(..., min_length=1, max_length=1000),
                lang: str = Query("en", max_length=10),
-               limit: int = Query(30, ge=1, le=reader.MAX_LIMIT)) -> ArticleList:
+               country: str | None = Query(None, max_length=2),
+               source: str | None = Query(None, max_length=80),
+               original: str | None = Query(None, max_length=10),
+               since: str | None = Query(None, max_length=10, description="YYYY-MM-DD"),
+               until: str | None = Query(None, max_length=10, description="YYYY-MM-DD"),
+               limit: int = Query(20, ge=1, le=reader.MAX_LIMIT),
+               cursor: str | None = Query(None, max_length=96)) -> SearchResults:
+        """Full-text search of titles, summaries and whole texts, in the original and in
+        the translation into `lang`; best first (relevance with recency), with snippets.
+        Words and "quoted phrases" are read literally: no operators."""
         check_lang(lang)
-        with ctx.db.session() as s:
-            items = reader.search(s, q, lang, limit)
-        return ArticleList(items=[_summary(i) for i in items], next=None)
+        params = {k: v for k, v in {"q": q, "country": country, "source": source,
+                                    "original": original, "since": since, "until": until,
+                                    "cursor": cursor}.items() if v is not None}
+        try:
+            view = build_search(ctx, lang, params, limit=limit)
+        except (BadRequest, QueryError) as exc:
+            raise HTTPException(400, str(exc)) from exc
+        return SearchResults(items=[SearchHitOut(
+            **_summary(h.item).model_dump(), score=h.score, matched_language=h.matched_language,
+            matched_original=h.matched_original,
+            snippet=SnippetOut(text=h.snippet.text, marks=list(h.snippet.marks)))
+            for h in view.hits], next=view.next_cursor)
 
     @api.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
@@ -18,11 +19,14 @@ from babelwire.context import Context
 from babelwire.similar.news import similar_news
 from babelwire.store import reader, stories
 from babelwire.store.models import Translation
+from babelwire.store.search import Filters, QueryError
 from babelwire.translate.articles import AlignedBlock, aligned_text, notice_blocks
 from babelwire.web.cache import TTLCache
 from babelwire.web.i18n import language_name
 from babelwire.web.ondemand import OnDemand
 from babelwire.web.render import Renderer, slugify
+from babelwire.web.views.common import as_read
+from babelwire.web.views.search import BadRequest, SearchView, build_search
 
 COOKIE_AGE = 365 * 24 * 3600
 MAX_QUERY = 200
@@ -79,18 +83,7 @@ class Pages:
     @staticmethod
     def _as_read(s: Session, items: list[reader.Item], reads: tuple[str, ...]
                  ) -> list[reader.Item]:
-        """Items in a language the reader reads, with their original title and summary
-        instead of the translated ones."""
-        wanted: dict[str, list[int]] = {}
-        for it in items:
-            if it.translated and it.language in reads:
-                wanted.setdefault(it.language, []).append(it.id)
-        if not wanted:
-            return items
-        originals: dict[int, reader.Item] = {}
-        for code, ids in wanted.items():  # an article has no translation into its language
-            originals.update((o.id, o) for o in reader.by_ids(s, ids, code))
-        return [originals.get(it.id, it) for it in items]
+        return as_read(s, items, reads)
 
     def _stories_as_read(self, s: Session, top: list[stories.StorySummary],
                          reads: tuple[str, ...]) -> list[stories.StorySummary]:
@@ -338,17 +331,21 @@ class Pages:
         return f"Argos Translate {source}→{target}"
 
     async def search(self, request: Request) -> Response:
+        """/{lang}/search: the search view (views/search.py), built off the event loop."""
         lang = self._lang(request)
         if lang is None:
             return self.not_found(request)
-        q = (request.query_params.get("q") or "").strip()[:MAX_QUERY]
-        common = self._common(request, lang)
-        items: list[reader.Item] = []
-        if q:
-            with self.ctx.db.session() as s:
-                items = self._as_read(s, reader.search(s, q, lang, limit=50),
-                                      common["reads"])
-        return self.r.page(request, "search.html", lang, q=q, items=items, **common)
+        reads = self.reads(request, lang)
+        params = dict(request.query_params)
+        status, error = 200, False
+        try:
+            view = await run_in_threadpool(build_search, self.ctx, lang, params, reads=reads)
+        except (BadRequest, QueryError):
+            status, error = 400, True
+            view = SearchView((params.get("q") or "")[:MAX_QUERY], lang, Filters())
+        common = await run_in_threadpool(self._common, request, lang)
+        return self.r.page(request, "search.html", lang, status=status, view=view, q=view.q,
+                           error=error, items=[h.item for h in view.hits], **common)
 
     # ------------------------------------------------------------------ preferences
 
