@@ -610,10 +610,30 @@ def cmd_db(args: argparse.Namespace) -> int:
     from babelwire.store.database import Database, current_revision, head_revision
 
     settings = _settings(args)
+    if args.db_cmd == "reindex-search":
+        return _reindex_search(settings.store_url)
     db = Database(settings.store_url, auto_upgrade=args.db_cmd == "upgrade")
     try:
         rev = current_revision(db.engine)
         print(f"{db.backend}: schema at {rev or 'none'} (latest {head_revision()})")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _reindex_search(url: str) -> int:
+    import time
+
+    from babelwire.store.database import Database
+    from babelwire.store.search import reindex
+
+    db = Database(url)
+    try:
+        t0 = time.monotonic()
+        docs = reindex(db.engine, progress=lambda last, n: print(
+            f"  ... article {last}: {n} documents", file=sys.stderr))
+        print(f"{db.backend}: search index rebuilt, {docs} documents in "
+              f"{time.monotonic() - t0:.1f} s")
     finally:
         db.dispose()
     return 0
@@ -756,6 +776,8 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = sp.add_subparsers(dest="db_cmd", required=True, metavar="ACTION")
     dsub.add_parser("upgrade", parents=[common], help="migrate the schema to the latest")
     dsub.add_parser("status", parents=[common], help="show the schema revision")
+    dsub.add_parser("reindex-search", parents=[common],
+                    help="rebuild the full-text search index (after a stemmer change)")
 
     add("settings", cmd_settings, "list every setting with its default and help")
 
