@@ -268,3 +268,72 @@ def test_broken_json_ld_is_ignored(ld: str) -> None:
 def test_broken_lang_attributes_give_no_hints() -> None:
     result = extract(page(html_attrs='lang="&lt;script&gt;"'))
     assert result.language_hints == ()
+
+
+# ---------------------------------------------------------------------------- bylines
+
+BYLINE_PAGES = [
+    '<div class="meta"><span class="author-name">Jane Roe</span></div>',
+    '<p class="byline">By John Doe</p><span class="author">Someone Else</span>',
+    '<div class="comments"><span class="author">A Commenter</span></div>'
+    '<div class="writer">Ann Writer</div>',
+    '<figure><figcaption class="author">Photo: Pat Lens</figcaption></figure>',
+    '<div class="sidebar"><a rel="author">Side Bar</a></div><h4 class="byl">Max Muster</h4>',
+    '<a rel="author">Lee <time>2024-05-01</time> Kim</a>',
+    '<span itemprop="author"><span itemprop="name">Ida Item</span></span>',
+    '<div id="author-box">x</div><div id="Author">Al Capital</div>',
+]
+
+
+@pytest.mark.parametrize("markup", BYLINE_PAGES)
+def test_byline_search_agrees_with_trafilaturas(markup: str) -> None:
+    import lxml.html
+    from trafilatura.metadata import extract_author
+
+    from babelwire.ingest.byline import find_byline
+
+    tree = lxml.html.fromstring(page(body=markup + ARTICLE))
+    assert find_byline(tree) == extract_author(tree)
+
+
+def test_byline_skips_comments_and_figures() -> None:
+    import lxml.html
+
+    from babelwire.ingest.byline import find_byline
+
+    tree = lxml.html.fromstring(page(body=BYLINE_PAGES[2] + ARTICLE))
+    assert find_byline(tree) == "Ann Writer"
+    tree = lxml.html.fromstring(page(body=BYLINE_PAGES[3] + ARTICLE))
+    assert find_byline(tree) is None
+
+
+def test_page_byline_is_read_when_no_metadata_names_the_author() -> None:
+    assert extract(page(body='<p class="byline">By John Doe</p>' + ARTICLE)).authors == (
+        "John Doe",)
+
+
+# ---------------------------------------------------------------------------- fallback
+
+
+def test_the_full_cascade_runs_only_on_short_or_malformed_results() -> None:
+    import lxml.etree as etree
+
+    from babelwire.ingest.extract import FALLBACK_BELOW_CHARS, _needs_fallback
+
+    def body(markup: str) -> etree._Element:
+        return etree.fromstring(f"<body>{markup}</body>")
+
+    long_text = "word " * (FALLBACK_BELOW_CHARS // 4)
+    assert _needs_fallback(None, "")
+    assert _needs_fallback(body("<p>short</p>"), "short")
+    assert not _needs_fallback(body(f"<p>{long_text}</p>"), long_text)
+    assert _needs_fallback(body(f"<div>{long_text}</div>"), long_text)  # no paragraph
+    assert _needs_fallback(body(f"<p>{long_text}</p><table/><table/>"), long_text)
+
+
+def test_article_in_divs_without_paragraphs_is_still_found() -> None:
+    divs = "".join(f"<div>{n}. The council met on Tuesday to discuss the bridge over the river "
+                   f"and the residents of district {n} asked for a safer crossing.</div>"
+                   for n in range(1, 12))
+    text = extract(page(body=divs)).text
+    assert "district 1 asked" in text and "district 11 asked" in text

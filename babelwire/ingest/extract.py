@@ -27,6 +27,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin, urlsplit
 
+from babelwire.ingest.byline import find_byline
 from babelwire.ingest.langid import normalize_language_tag
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ FAVOR_PRECISION = False
 FAVOR_RECALL = False
 INCLUDE_TABLES = True
 FAST = False
+# The fast cascade's text shorter than this runs the full one (fallback extractors).
+FALLBACK_BELOW_CHARS = 1500
 # Search the page for a byline when no JSON-LD or meta tag names the authors.
 READ_BYLINES = True
 
@@ -165,19 +168,44 @@ def _load_tree(html: str | bytes) -> HtmlElement | None:
 
 
 def _body_blocks(tree: HtmlElement, url: str | None) -> list[Block]:
-    from trafilatura import bare_extraction
-
-    doc = bare_extraction(
-        tree, url=url, fast=FAST, favor_precision=FAVOR_PRECISION, favor_recall=FAVOR_RECALL,
-        include_comments=False, include_tables=INCLUDE_TABLES, include_images=False,
-        include_formatting=False, include_links=False, with_metadata=False,
-    )
-    body = getattr(doc, "body", None)
+    body = _body_tree(tree, url)
     if body is None:
         return []
     out: list[Block] = []
     _collect(body, "paragraph", out)
     return out
+
+
+def _body_tree(tree: HtmlElement, url: str | None) -> _Element | None:
+    """trafilatura's body: its fast cascade first, the full one (readability and justext
+    as fallbacks) only where the fast result looks short or malformed."""
+    body, text = _bare_body(tree, url, fast=True)
+    if FAST or not _needs_fallback(body, text):
+        return body
+    full, _ = _bare_body(tree, url, fast=False)
+    return full if full is not None else body
+
+
+def _bare_body(tree: HtmlElement, url: str | None, *, fast: bool) -> tuple[_Element | None, str]:
+    from trafilatura import bare_extraction
+
+    doc = bare_extraction(
+        tree, url=url, fast=fast, favor_precision=FAVOR_PRECISION, favor_recall=FAVOR_RECALL,
+        include_comments=False, include_tables=INCLUDE_TABLES, include_images=False,
+        include_formatting=False, include_links=False, with_metadata=False,
+    )
+    body = getattr(doc, "body", None)
+    text = getattr(doc, "raw_text", None) or getattr(doc, "text", None) or ""
+    return body, text if isinstance(text, str) else ""
+
+
+def _needs_fallback(body: _Element | None, text: str) -> bool:
+    """Where trafilatura's full cascade could choose another result than its fast one: a
+    short text, no paragraph text, or more tables than paragraphs."""
+    if body is None or len(text) < FALLBACK_BELOW_CHARS:
+        return True
+    paragraphs = sum(1 for _ in body.iter("p"))
+    return paragraphs == 0 or sum(1 for _ in body.iter("table")) > paragraphs
 
 
 # Trafilatura's block-level elements and the block type their own text takes.
@@ -338,7 +366,7 @@ class _Fallback:
         if name == "title":
             return metadata.extract_title(self._tree)
         if name == "author":
-            return metadata.extract_author(self._tree) if READ_BYLINES else None
+            return find_byline(self._tree) if READ_BYLINES else None
         if name == "sitename":
             return metadata.extract_sitename(self._tree)
         raise KeyError(name)
