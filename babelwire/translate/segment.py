@@ -75,17 +75,21 @@ def split_sentences(text: str) -> list[Piece]:
 
 
 def _cut_long(piece: Piece) -> list[Piece]:
+    """Cut at a comma or a space near MAX_SEGMENT_CHARS, else anywhere; the spaces at a cut
+    become the first part's tail exactly as they were (none at a hard cut)."""
     text, parts = piece.text, []
     while len(text) > MAX_SEGMENT_CHARS:
         cut = max(text.rfind(", ", 0, MAX_SEGMENT_CHARS), text.rfind("; ", 0, MAX_SEGMENT_CHARS))
-        if cut <= MAX_SEGMENT_CHARS // 2:
-            cut = text.rfind(" ", 0, MAX_SEGMENT_CHARS)
-        if cut <= 0:
-            cut = MAX_SEGMENT_CHARS
-        else:
+        if cut > MAX_SEGMENT_CHARS // 2:
             cut += 1  # keep the comma with the first part
-        parts.append(Piece(text[:cut].rstrip(" "), " "))
-        text = text[cut:].lstrip(" ")
+        else:
+            cut = text.rfind(" ", 0, MAX_SEGMENT_CHARS)
+        head = text[:cut].rstrip(" ") if cut > 0 else ""
+        if not head:  # no space to cut at (or only leading ones)
+            head, cut = text[:MAX_SEGMENT_CHARS], MAX_SEGMENT_CHARS
+        after = len(text) - len(text[cut:].lstrip(" "))
+        parts.append(Piece(head, text[len(head):after]))
+        text = text[after:]
     parts.append(Piece(text, piece.tail))
     return parts
 
