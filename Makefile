@@ -16,8 +16,9 @@ APERTIUM_PAIRS := apertium-eng-spa apertium-eng-cat apertium-fr-es apertium-es-p
 	apertium-pol-szl apertium-urd-hin
 SYSTEM_PACKAGES := apertium $(APERTIUM_PAIRS) apertium-apy
 
-# Only for the test suite: a browser for the website's end-to-end tests, wrk for benchmarks.
-TEST_SYSTEM_PACKAGES := chromium wrk
+# Only for the test suite: a browser for the website's end-to-end tests, wrk for benchmarks,
+# Redis for the distributed runner's tests (each starts its own server on a free port).
+TEST_SYSTEM_PACKAGES := chromium wrk redis-server
 
 .PHONY: run test demo setup test-deps lint typecheck check bench clean
 

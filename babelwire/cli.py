@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, TextIO
 
 from babelwire import __version__
 from babelwire.config import Settings, SettingsError, describe
+from babelwire.jobs import BrokerError
 from babelwire.store.errors import StoreError
 
 
@@ -653,6 +655,43 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    if args.metrics_port and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import tempfile
+
+        # before prometheus_client is imported: the job processes' metrics go to files
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="babelwire-metrics-")
+    from babelwire.jobs.celery_app import worker_main
+
+    settings = _settings(args)
+    if not settings.broker_url:
+        raise CommandError("a worker needs a broker: set BABELWIRE_BROKER_URL "
+                           "(e.g. redis://127.0.0.1:6379/0) and a shared BABELWIRE_DATABASE_URL")
+    queues = [q for part in args.queues or () for q in part.split(",") if q]
+    try:
+        worker_main(settings, concurrency=args.concurrency, queues=queues or None,
+                    loglevel="DEBUG" if getattr(args, "verbose", 0) else "INFO",
+                    metrics_port=args.metrics_port)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from babelwire.status import gather, render
+
+    ctx = _context(args)
+    try:
+        report = gather(ctx)
+    finally:
+        ctx.close()
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False, default=str))
+    else:
+        print(render(report))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from babelwire.demo.run import run_demo
 
@@ -786,6 +825,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, help="port (default 8470)")
     sp.add_argument("--no-crawl", action="store_true", help="serve only, do not poll feeds")
 
+    sp = add("scheduler", cmd_crawl, "poll feeds as they fall due (with a broker, the jobs "
+             "go to the workers; several schedulers never poll one feed twice)")
+    sp.set_defaults(once=False, country=None, source=None)
+
+    sp = add("worker", cmd_worker, "run jobs from the broker (BABELWIRE_BROKER_URL): fetch, "
+             "extract, embed, translate")
+    sp.add_argument("--concurrency", "-c", type=int, default=os.cpu_count() or 1,
+                    help="jobs at once (worker processes; default: one per CPU core)")
+    sp.add_argument("--queues", "-Q", action="append", metavar="Q[,Q...]",
+                    help="only these queues: feeds, ingest, index, translate (default: all)")
+    sp.add_argument("--metrics-port", type=int, default=0, metavar="PORT",
+                    help="serve this worker's Prometheus metrics on PORT (default: off)")
+
+    sp = add("status", cmd_status, "what the system is doing: articles, feeds, queues, jobs")
+    sp.add_argument("--format", choices=("text", "json"), default="text")
+
     sp = add("demo", cmd_demo, "the whole system offline: a bundled newsroom, crawled and served")
     sp.add_argument("--host", help="bind address (default 127.0.0.1)")
     sp.add_argument("--port", type=int, help="Babelwire's port (default 8470)")
@@ -803,7 +858,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))
-    except (CommandError, SettingsError, StoreError) as exc:
+    except (CommandError, SettingsError, StoreError, BrokerError) as exc:
         print(f"babelwire: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from babelwire import metrics
 from babelwire.context import Context
 from babelwire.ingest import boilerplate, dedup, pagetype
 from babelwire.ingest.feeds import FeedError, ParsedFeed, parse_feed
@@ -74,6 +75,7 @@ def _host(url: str) -> str:
 def _log_fetch(ctx: Context, url: str, kind: str, started: datetime, t0: float, *,
                status: int | None, outcome: str, reason: str | None = None,
                message: str | None = None, size: int | None = None) -> None:
+    metrics.FETCHES.labels(kind, outcome, reason or "").inc()
     with ctx.db.session() as s:
         queries.add_fetch_log(s, url=url, host=_host(url), kind=kind, started_at=started,
                               duration_ms=int((time.monotonic() - t0) * 1000),
@@ -458,7 +460,11 @@ def _embed(ctx: Context, texts: list[str], languages: list[str]) -> Any:
             ctx.log.warning("embedding %s text untranslated: %s", source, exc)
             return texts
 
-    return embed_articles(ctx.vectors.embedder, texts, languages, translate=translate)
+    t0 = time.monotonic()
+    vectors = embed_articles(ctx.vectors.embedder, texts, languages, translate=translate)
+    metrics.EMBEDDED.inc(len(texts))
+    metrics.EMBED_SECONDS.inc(time.monotonic() - t0)
+    return vectors
 
 
 def _find_original(ctx: Context, s: Session, art: Article, fingerprint: int,

@@ -27,7 +27,7 @@ import uuid
 from typing import Any
 
 from babelwire.config import Settings
-from babelwire.jobs import stages
+from babelwire.jobs import BrokerError, stages
 from babelwire.jobs.runner import Progress, RunStats
 from babelwire.jobs.stages import Flow, Outcome
 
@@ -45,18 +45,18 @@ return 1
 """.replace("ARGV_TTL", str(RUN_TTL))
 
 
-class BrokerError(RuntimeError):
-    """The broker (Redis) cannot be reached, or is not one the runner can track runs on."""
-
-
 def _keys(run_id: str) -> tuple[str, str, str]:
     return (f"babelwire:run:{run_id}:open", f"babelwire:run:{run_id}:stats",
             f"babelwire:run:{run_id}:errors")
 
 
 def make_app(settings: Settings) -> Any:
-    from celery import Celery
-    from kombu import Queue
+    try:
+        from celery import Celery
+        from kombu import Queue
+    except ImportError as exc:
+        raise BrokerError("the distributed runner needs Celery: "
+                          "pip install 'babelwire[distributed]'") from exc
 
     app = Celery("babelwire", broker=settings.broker_url, set_as_current=False)
     app.conf.update(
@@ -64,7 +64,13 @@ def make_app(settings: Settings) -> Any:
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_default_queue="ingest",
         task_queues=[Queue(q) for q in dict.fromkeys(stages.QUEUES.values())],
-        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout},
+        # a job of a dead worker is looked for every few seconds (a sorted-set range), and
+        # given to another once it has waited visibility_timeout
+        broker_transport_options={
+            "visibility_timeout": settings.broker_visibility_timeout,
+            "unacked_restore_interval": max(1, min(10, int(
+                settings.broker_visibility_timeout / 5))),
+            "unacked_restore_throttle": 1},
         broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
         worker_cancel_long_running_tasks_on_connection_loss=False,
     )
@@ -107,6 +113,21 @@ class _Sender:
         return token
 
 
+def broker_counts(settings: Settings, queues: list[str]) -> tuple[dict[str, int], int, int]:
+    """Jobs waiting per queue, jobs of open runs not finished, open runs."""
+    r = _redis(settings)
+    try:
+        waiting = {q: int(r.llen(q)) for q in queues}
+        open_jobs = runs = 0
+        for key in r.scan_iter(match="babelwire:run:*:open", count=500):
+            n = int(r.scard(key))
+            if n:
+                open_jobs, runs = open_jobs + n, runs + 1
+        return waiting, open_jobs, runs
+    finally:
+        r.close()
+
+
 # --------------------------------------------------------------------------- worker side
 
 _WORKER: dict[str, Any] = {}  # this worker process's context, event loop, Redis, sender
@@ -141,6 +162,8 @@ def _run_job(task: Any, settings: Settings, stage: str, ids: list[int], flow: Fl
         w["ctx"].log.exception("job %s %s failed for good", stage, ids)
         out = Outcome(errors=[f"{stage} {ids}: {type(exc).__name__}: {exc}"])
         out.count("failed", stage)
+    if (task.request.delivery_info or {}).get("redelivered"):
+        out.count("redelivered", "")  # its first worker died without acknowledging it
     for name, ident in out.follow:  # before this job's token goes: the run stays open
         w["sender"].send(name, [ident], flow, run_id)
     _finish(w, run_id, token, out)
@@ -165,12 +188,21 @@ def _finish(w: dict[str, Any], run_id: str, token: str, out: Outcome) -> None:
 
 
 def worker_main(settings: Settings, *, concurrency: int, queues: list[str] | None,
-                loglevel: str = "INFO") -> None:
-    """Run a Celery worker in this process (`babelwire worker`)."""
+                loglevel: str = "INFO", metrics_port: int = 0) -> None:
+    """Run a Celery worker in this process (`babelwire worker`). With `metrics_port`, its
+    Prometheus metrics (all its processes', PROMETHEUS_MULTIPROC_DIR) are served there."""
     unknown = set(queues or ()) - set(stages.QUEUES.values())
     if unknown:
         raise ValueError(f"unknown queues: {', '.join(sorted(unknown))} (the queues are "
                          f"{', '.join(dict.fromkeys(stages.QUEUES.values()))})")
+    if metrics_port:
+        from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            raise ValueError("worker metrics need PROMETHEUS_MULTIPROC_DIR set before start")
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        start_http_server(metrics_port, addr=settings.host, registry=registry)
     app = make_app(settings)
     argv = ["worker", f"--concurrency={max(1, concurrency)}", f"--loglevel={loglevel}",
             "--without-gossip", "--without-mingle",
@@ -218,6 +250,8 @@ class CeleryRunner:
             group, _, key = raw.decode().partition(":")
             if group == "discovered":
                 st.discovered = int(n)
+            elif group == "redelivered":
+                st.redelivered = int(n)
             elif group == "failed":
                 st.errors.append(f"{int(n)} {key} job(s) failed")
             elif hasattr(st, group):

@@ -34,6 +34,7 @@ class RunStats:
     translations: Counter[str] = field(default_factory=Counter)  # done / no_route / ...
     indexed: Counter[str] = field(default_factory=Counter)  # indexed / unavailable / ...
     discovered: int = 0
+    redelivered: int = 0  # jobs run again after their worker died (Celery)
     errors: list[str] = field(default_factory=list)
 
     @property

@@ -15,9 +15,11 @@ run twice (a worker killed before acknowledging it) changes nothing the second t
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from babelwire import metrics
 from babelwire.context import Context
 from babelwire.store.models import READY
 
@@ -77,11 +79,23 @@ def _after_store(aid: int, flow: Flow, *, redo: bool, out: Outcome) -> None:
 
 async def run(ctx: Context, name: str, ids: Sequence[int], flow: Flow) -> Outcome:
     """Run one job (`index`/`reindex` take a batch of IDs; the others one)."""
+    if name not in QUEUES:
+        raise ValueError(f"unknown job {name!r}")
+    t0 = time.monotonic()
+    try:
+        out = await _run(ctx, name, ids, flow)
+    except BaseException:
+        metrics.JOBS.labels(name, "failed").inc()
+        raise
+    metrics.JOBS.labels(name, "done").inc()
+    metrics.JOB_SECONDS.labels(name).observe(time.monotonic() - t0)
+    return out
+
+
+async def _run(ctx: Context, name: str, ids: Sequence[int], flow: Flow) -> Outcome:
     from babelwire.ingest import pipeline
 
     out = Outcome()
-    if name not in QUEUES:
-        raise ValueError(f"unknown job {name!r}")
     if name in ("index", "reindex"):
         await index_batch(ctx, [(aid, name == "reindex") for aid in ids], out)
         return out

@@ -17,6 +17,7 @@ from babelwire.store.models import (
     PENDING,
     READY,
     Article,
+    ArticleVector,
     Block,
     Country,
     Feed,
@@ -25,6 +26,7 @@ from babelwire.store.models import (
     ParagraphHash,
     SimhashBand,
     Source,
+    Story,
     Translation,
 )
 
@@ -364,6 +366,24 @@ def add_fetch_log(session: Session, **values: object) -> None:
 def status_counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(Article.status, func.count()).group_by(Article.status))
     return {status: n for status, n in rows}
+
+
+def system_counts(session: Session, *, now: datetime) -> dict[str, object]:
+    """What `babelwire status` and /metrics report about the store."""
+    feeds_total = session.scalar(select(func.count()).select_from(Feed)
+                                 .where(Feed.active.is_(True))) or 0
+    due = session.scalar(select(func.count()).select_from(Feed).where(
+        Feed.active.is_(True),
+        or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))) or 0
+    failing = session.scalar(select(func.count()).select_from(Feed).where(
+        Feed.active.is_(True), Feed.consecutive_errors > 0)) or 0
+    return {
+        "articles": status_counts(session),
+        "feeds": {"active": feeds_total, "due": due, "failing": failing},
+        "translations": session.scalar(select(func.count()).select_from(Translation)) or 0,
+        "vectors": session.scalar(select(func.count()).select_from(ArticleVector)) or 0,
+        "stories": session.scalar(select(func.count()).select_from(Story)) or 0,
+    }
 
 
 def article_ids_with_pages(session: Session, *, source_ids: Sequence[str] | None = None,

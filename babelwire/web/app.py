@@ -3,8 +3,10 @@ syndication.py (feeds, sitemap) and api.py (JSON)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -14,7 +16,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from babelwire import metrics
 from babelwire.context import Context
+from babelwire.metrics import StoreCollector
 from babelwire.store.models import READY, Article
 from babelwire.web.api import create_api
 from babelwire.web.i18n import I18n
@@ -49,6 +53,33 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class Timing:
+    """Page latency into the Prometheus histogram, by endpoint (a plain ASGI middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = [500]
+
+        async def send_timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_timed)
+        finally:
+            endpoint = scope.get("endpoint")
+            route = getattr(endpoint, "__name__", None) or "unmatched"
+            metrics.PAGE_SECONDS.labels(route, scope.get("method", ""), str(status[0])
+                                        ).observe(time.perf_counter() - t0)
+
+
 def create_app(ctx: Context, *, ondemand: OnDemand | None = None) -> Starlette:
     """The site over `ctx`; `ondemand` replaces the on-demand translation queue built from
     the settings (tests pass one with their own translate function)."""
@@ -65,9 +96,17 @@ def create_app(ctx: Context, *, ondemand: OnDemand | None = None) -> Starlette:
                          .where(Article.status == READY))
         return JSONResponse({"status": "ok", "articles": n})
 
+    store_metrics = CollectorRegistry()
+    store_metrics.register(StoreCollector(ctx))
+
+    def prometheus(request: Request) -> Response:  # sync: Starlette runs it in a thread
+        body = generate_latest(REGISTRY) + generate_latest(store_metrics)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     routes = [
         Route("/", pages.root),
         Route("/healthz", healthz),
+        Route("/metrics", prometheus),
         Route("/robots.txt", pages.robots),
         Route("/sitemap.xml", syndication.sitemap),
         Route("/switch", pages.switch),
@@ -88,7 +127,7 @@ def create_app(ctx: Context, *, ondemand: OnDemand | None = None) -> Starlette:
     async def not_found(request: Request, exc: Exception) -> Response:
         return pages.not_found(request)
 
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
+    app = Starlette(routes=routes, middleware=[Middleware(Timing), Middleware(SecurityHeaders)],
                     exception_handlers={404: not_found})
     app.state.ondemand = ondemand
     app.state.pages = pages
