@@ -53,7 +53,8 @@ if TYPE_CHECKING:
     from babelwire.similar.vectors import VectorSpace
 
 CACHE_DIR = Path("/tmp/babelwire-bench/web")
-GENERATOR_VERSION = 2  # bump when the generated data changes (2: vectors and stories)
+GENERATOR_VERSION = 3  # bump when the generated data changes (2: vectors and stories;
+# 3: the full-text search index)
 SEED = 20261127
 ANCHOR = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # the newest article; fixed: cacheable
 SPAN = timedelta(days=60)
@@ -416,6 +417,30 @@ def write_snapshot(db_path: Path) -> tuple[float, bool]:
     return time.perf_counter() - t0, graph
 
 
+def _search_documents(arts: list[dict[str, Any]], blocks: list[dict[str, Any]],
+                      trs: list[dict[str, Any]]) -> Iterator[Any]:
+    """The search documents of a chunk, from its rows in memory (what
+    store.search.documents reads back from the tables, without reading them)."""
+    from babelwire.store.search.documents import Document
+
+    bodies: dict[int, list[str]] = {}
+    for b in blocks:
+        bodies.setdefault(b["article_id"], []).append(b["text"])
+    by_article = {t["article_id"]: t for t in trs}
+    for a in arts:
+        common = {"article_id": a["id"], "published": int(a["published_at"].timestamp()),
+                  "country": a["country"], "source_id": a["source_id"],
+                  "article_language": a["language"]}
+        yield Document(language=a["language"], original=True, title=a["title"],
+                       summary=a["description"], body="\n".join(bodies.get(a["id"], [])),
+                       **common)
+        tr = by_article.get(a["id"])
+        if tr is not None:
+            yield Document(language=tr["language"], original=False, title=tr["title"],
+                           summary=tr["description"],
+                           body="\n".join(str(b["text"]) for b in tr["blocks"]), **common)
+
+
 def seed(path: Path, n: int) -> SeedInfo:
     """Create a fresh store at `path` holding `n` READY articles with their vectors and
     stories, and the vector index snapshot beside it (replaces any there)."""
@@ -425,6 +450,7 @@ def seed(path: Path, n: int) -> SeedInfo:
     from babelwire.store import queries
     from babelwire.store.database import Database
     from babelwire.store.models import Article, ArticleVector, Block, Story, Translation
+    from babelwire.store.search import index as search_index
     from babelwire.translate.articles import source_hash
 
     assert source_hash("a", "b", ["c"]) == _source_hash("a", "b", ["c"]), "hash drifted"
@@ -465,6 +491,7 @@ def seed(path: Path, n: int) -> SeedInfo:
                          "published_at": a["published_at"],
                          "created_at": a["fetched_at"] + timedelta(seconds=30)}
                         for a, v in zip(arts, vecs, strict=True)]
+            docs = list(_search_documents(arts, blocks, trs))
             with conn.begin():
                 if new_stories:  # counts and centroid are set once every member is in
                     conn.execute(insert(Story), [
@@ -475,6 +502,7 @@ def seed(path: Path, n: int) -> SeedInfo:
                 if trs:
                     conn.execute(insert(Translation), trs)
                 conn.execute(insert(ArticleVector), vec_rows)
+                search_index.backend(conn).insert(conn, docs)
             for rows in (arts, blocks, trs, members, new_stories):
                 rows.clear()
 
@@ -507,6 +535,8 @@ def seed(path: Path, n: int) -> SeedInfo:
                  "first_published_at": st[4], "last_published_at": st[5],
                  "lead_article_id": st[6], "created_at": st[7], "updated_at": st[8],
                  "centroid": to_bytes(sums[i])} for i, st in stats.items()])
+        with conn.begin():
+            search_index.finish(conn)
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.commit()
     db.dispose()

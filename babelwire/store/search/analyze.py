@@ -61,6 +61,11 @@ def _stemmer(language: str) -> Stemmer.Stemmer | None:
 
 def fold(token: str) -> str:
     """Case and diacritics folded (after stemming: Snowball reads the accents)."""
+    return token if token.isascii() else _fold(token)
+
+
+@lru_cache(maxsize=65536)
+def _fold(token: str) -> str:
     decomposed = unicodedata.normalize("NFKD", token)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

@@ -26,6 +26,11 @@ from babelwire.store.search.snippet import Snippet, snippet
 
 RECENCY_BOOST = 1.0  # a text published now scores (1 + this) times its relevance ...
 RECENCY_DAYS = 7.0  # ... one RECENCY_DAYS old (1 + this / 2) times; old texts x1
+# Texts ranked per query: the newest this many that match (index order is ingest order).
+# A rarer query ranks every match; a common one ranks its newest matches (and pages
+# through those), so a search costs about the same at any store size. With a filter,
+# every match is ranked.
+CANDIDATES = 2000
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,8 @@ def _sqlite(conn: Connection, query: ParsedQuery, lang: str, filt: str, keyset: 
     score = "f.bm * " + RECENCY.format(max="max")
     # bm25() only runs in the FTS query itself: a materialized CTE keeps it there
     sql = (f"WITH f AS MATERIALIZED (SELECT rowid AS rid, -bm25(search_fts, {w[0]}, {w[1]}, "
-           f"{w[2]}) AS bm FROM search_fts WHERE search_fts MATCH :m) "
+           f"{w[2]}) AS bm FROM search_fts WHERE search_fts MATCH :m "
+           "ORDER BY rowid DESC LIMIT :k) "
            "SELECT d.article_id AS aid, d.id AS doc, d.language AS lang, d.original AS orig,"
            f" max({score}) AS score FROM f JOIN search_docs d ON d.id = f.rid "
            "LEFT JOIN sources s ON s.id = d.source_id "
@@ -124,12 +130,16 @@ def _postgres(conn: Connection, query: ParsedQuery, lang: str, filt: str, keyset
     for i, phrase in enumerate(query.phrases):
         params[f"p{i}"] = cjk_spaced(" ".join(phrase))
     score = "ts_rank(d.tsv, q.q) * " + RECENCY.format(max="greatest")
-    sql = (f"WITH q AS (SELECT {pg_fts.tsquery_sql(len(query.phrases))} AS q) "
+    # the newest CANDIDATES matches by id first: ts_rank reads (detoasts) only theirs
+    sql = (f"WITH q AS (SELECT {pg_fts.tsquery_sql(len(query.phrases))} AS q), "
+           "c AS MATERIALIZED (SELECT d.id FROM search_docs d, q WHERE d.tsv @@ q.q "
+           "ORDER BY d.id DESC LIMIT :k) "
            "SELECT aid, doc, lang, orig, score FROM (SELECT DISTINCT ON (d.article_id) "
            "d.article_id AS aid, d.id AS doc, d.language AS lang, d.original AS orig, "
-           f"{score} AS score FROM search_docs d CROSS JOIN q LEFT JOIN sources s ON "
-           "s.id = d.source_id WHERE d.tsv @@ q.q AND (d.language = :lang OR d.original) "
-           f"AND (s.id IS NULL OR NOT s.opt_out){filt} ORDER BY d.article_id, score DESC) m "
+           f"{score} AS score FROM c JOIN search_docs d ON d.id = c.id CROSS JOIN q "
+           "LEFT JOIN sources s ON s.id = d.source_id WHERE (d.language = :lang OR "
+           f"d.original) AND (s.id IS NULL OR NOT s.opt_out){filt} "
+           "ORDER BY d.article_id, score DESC) m "
            f"{'WHERE ' + keyset if keyset else ''} ORDER BY score DESC, aid DESC LIMIT :n")
     return list(conn.execute(text(sql), params))
 
@@ -140,6 +150,9 @@ def matches(conn: Connection, query: ParsedQuery, lang: str, *, filters: Filters
     params: dict[str, Any] = {"lang": lang, "n": limit, "now": now, "boost": RECENCY_BOOST,
                               "span": RECENCY_DAYS * 86400.0}
     filt = _filter_sql(filters, params)
+    # filtered, every match is a candidate (the filters apply after the index query)
+    sqlite = conn.dialect.name != "postgresql"
+    params["k"] = CANDIDATES if not filt else (-1 if sqlite else None)
     keyset = ""
     if cursor is not None:
         keyset = "(score < :cs OR (score = :cs AND aid < :cid))"

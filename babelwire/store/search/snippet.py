@@ -35,14 +35,23 @@ def _spans(text: str) -> list[tuple[int, int, str]]:
 
 def snippet(texts: list[str], query_words: tuple[str, ...], language: str | None,
             width: int = WIDTH) -> Snippet:
-    """The `width`-word window with the most matched words in the first of `texts` (body,
-    summary, title, in the caller's order) that has any; else the opening of the first
-    non-empty one, unmarked."""
+    """The `width`-word window with the most matched words in the first paragraph of
+    `texts` (body, summary, title, in the caller's order) that has any; else the opening of
+    the first non-empty one, unmarked."""
     wanted = set(stem_words(list(query_words), language)) | {fold(w) for w in query_words}
     fallback: Snippet | None = None
-    for text in texts:
+    # paragraph by paragraph: the first with a matched word ends the work
+    pieces = [p for text in texts if text for p in text.split("\n")]
+    # a cheap look first: an ASCII paragraph holds a matched word only if it holds the
+    # opening of a stem (Snowball stems are the opening of the word, or nearly)
+    probes = {w[:4] for w in wanted if w}
+    for text in pieces:
         if not text:
             continue
+        if fallback is not None and text.isascii():
+            low = text.lower()
+            if not any(p in low for p in probes):
+                continue
         spans = _spans(text)
         if not spans:
             continue
