@@ -337,3 +337,52 @@ def test_article_in_divs_without_paragraphs_is_still_found() -> None:
                    for n in range(1, 12))
     text = extract(page(body=divs)).text
     assert "district 1 asked" in text and "district 11 asked" in text
+
+
+# ---------------------------------------------------------------------------- articleBody
+
+STORY = [f"Sentence {n} of the story: the council met on Tuesday to discuss the bridge over "
+         f"the river, and the residents of district {n} asked for a safer crossing."
+         for n in range(1, 7)]
+
+
+def test_article_body_drops_what_it_does_not_hold() -> None:
+    from babelwire.ingest.structured import confirmed
+
+    blocks = [(False, STORY[0]), (False, "Sign up for our newsletter to get the best stories "
+                                        "in your inbox every morning"),
+              (True, "The vote"), *[(False, s) for s in STORY[1:]],
+              (True, "Most read"), (False, "Another story entirely about a football match "
+                                          "that ended in a draw on Sunday")]
+    keep = confirmed(blocks, " ".join(STORY))
+    assert keep == [True, False, True, *[True] * 5, False, False]
+
+
+def test_article_body_that_does_not_match_is_ignored() -> None:
+    from babelwire.ingest.structured import confirmed
+
+    blocks = [(False, s) for s in STORY]
+    assert confirmed(blocks, " ".join(STORY[:1])) == [True] * 6  # a teaser, too short
+    other = " ".join(s.replace("council", "club").replace("bridge", "stadium") for s in STORY)
+    assert confirmed(blocks, other) == [True] * 6  # another text
+    assert confirmed(blocks, " ".join(STORY[:3]) * 2) == [True] * 6  # half the article
+
+
+def test_the_lead_is_confirmed_by_the_description() -> None:
+    from babelwire.ingest.structured import confirmed
+
+    lead = "A short summary of the story that the publisher puts above it and in its meta tags"
+    blocks = [(False, lead), *[(False, s) for s in STORY]]
+    assert confirmed(blocks, " ".join(STORY)) == [False, *[True] * 6]
+    assert confirmed(blocks, " ".join(STORY), [lead]) == [True] * 7
+
+
+def test_extract_uses_the_json_ld_article_body() -> None:
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Bridge", "articleBody": " ".join(STORY)})
+    body = "".join(f"<p>{s}</p>" for s in STORY[:3]) + \
+        "<p>Sign up for our newsletter to get the best stories in your inbox every morning.</p>" + \
+        "".join(f"<p>{s}</p>" for s in STORY[3:])
+    html = page(f'<script type="application/ld+json">{ld}</script>', body)
+    text = extract(html).text
+    assert "Sentence 6 of the story" in text and "newsletter" not in text
+    assert "newsletter" in extract(page("", body)).text

@@ -27,6 +27,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin, urlsplit
 
+from babelwire.ingest import structured
 from babelwire.ingest.byline import find_byline
 from babelwire.ingest.langid import normalize_language_tag
 
@@ -50,6 +51,8 @@ INCLUDE_TABLES = True
 FAST = False
 # The fast cascade's text shorter than this runs the full one (fallback extractors).
 FALLBACK_BELOW_CHARS = 1500
+# Drop blocks the page's JSON-LD articleBody does not hold, when it holds the article.
+USE_ARTICLE_BODY = True
 # Search the page for a byline when no JSON-LD or meta tag names the authors.
 READ_BYLINES = True
 
@@ -111,13 +114,17 @@ def extract(html: str | bytes, url: str | None = None) -> Extracted:
         return Extracted()
     if tree is None:
         return Extracted()
+    page: _Page | None = None
     try:
-        meta = _read_metadata(tree, url)
+        page = _read_page(tree, url)
+        meta = _read_metadata(tree, page, url)
     except Exception as err:
         LOGGER.debug("metadata extraction failed for %s: %r", url, err)
         meta = Extracted()
     try:
         blocks = _body_blocks(tree, url)
+        if page is not None and USE_ARTICLE_BODY:
+            blocks = _agree_with_article_body(blocks, page)
     except Exception as err:
         LOGGER.debug("body extraction failed for %s: %r", url, err)
         blocks = []
@@ -267,6 +274,19 @@ def _inline_text(el: _Element) -> str:
     return "".join(parts)
 
 
+def _agree_with_article_body(blocks: list[Block], page: _Page) -> list[Block]:
+    """The blocks the page's own JSON-LD ``articleBody`` confirms, when it is the whole
+    article (see `structured.confirmed`); all of them otherwise."""
+    body = next(iter(_ld_values(page.article, "articleBody")), None) or next(
+        (b for o in page.ld for b in _ld_values(o, "articleBody")), None)
+    if not body:
+        return blocks
+    lead = [*page.meta.get("og:description", []), *page.meta.get("description", []),
+            *page.meta.get("twitter:description", []), *_ld_values(page.article, "description")]
+    keep = structured.confirmed([(b.type == "heading", b.text) for b in blocks], body, lead)
+    return [b for b, k in zip(blocks, keep, strict=True) if k]
+
+
 # ---------------------------------------------------------------------------- metadata
 
 
@@ -287,8 +307,7 @@ class _Page:
     html_lang: str | None
 
 
-def _read_metadata(tree: HtmlElement, url: str | None) -> Extracted:
-    page = _read_page(tree, url)
+def _read_metadata(tree: HtmlElement, page: _Page, url: str | None) -> Extracted:
     fallback = _Fallback(tree, url)
     canonical = _canonical(tree, page)
     base = url or canonical
