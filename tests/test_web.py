@@ -250,7 +250,18 @@ def test_feeds_sitemap_robots_health(site: dict[str, Any]) -> None:
     assert any(link.get("rel") == "via" for link in atom.entries[0].links)
     rss = feedparser.parse(get(site, "/en/ES/feed.rss").content)
     assert len(rss.entries) == len(atom.entries)
-    assert "<urlset" in get(site, "/sitemap.xml").text
+    index = get(site, "/sitemap.xml").text
+    assert "<sitemapindex" in index
+    pages = re.findall(r"<loc>http://testserver(/sitemap\.xml\?page=\d+)</loc>", index)
+    assert pages[0] == "/sitemap.xml?page=0" and len(pages) >= 2
+    fronts = get(site, pages[0]).text
+    assert "<urlset" in fronts and "<loc>http://testserver/en/</loc>" in fronts
+    listed = {int(i) for p in pages[1:] for i in
+              re.findall(r"<loc>http://testserver/en/a/(\d+)</loc>", get(site, p).text)}
+    with site["ctx"].db.session() as s:
+        ready = set(s.scalars(select(Article.id).where(Article.status == READY)))
+    assert listed == ready
+    assert get(site, "/sitemap.xml?page=x").status_code == 404
     assert "Sitemap:" in get(site, "/robots.txt").text
     assert get(site, "/healthz").json()["articles"] > 50
 

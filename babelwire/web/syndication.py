@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape, quoteattr
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from babelwire.context import Context
-from babelwire.store import reader
+from babelwire.store import reader, sitemap
 from babelwire.web import i18n
 from babelwire.web.render import slugify
 
 FEED_ITEMS = 50
-SITEMAP_ITEMS = 5000
+SITEMAP_URLS = 50_000  # per sitemap file (the protocol's limit)
 
 
 def _page_url(base: str, lang: str, item: reader.Item) -> str:
@@ -92,22 +94,45 @@ class Syndication:
                         media_type="application/rss+xml; charset=utf-8")
 
     async def sitemap(self, request: Request) -> Response:
+        """/sitemap.xml: a sitemap index over paged sitemaps (?page=0: the front pages;
+        ?page=N: the articles with ids in the N-th block of SITEMAP_URLS), streamed."""
         base = str(request.base_url).rstrip("/")
-        urls = [f"{base}/{lang}/" for lang in self.languages]
-        with self.ctx.db.session() as s:
-            cursor: reader.Cursor | None = None
-            items: list[reader.Item] = []
-            while len(items) < SITEMAP_ITEMS:
-                batch, cursor = reader.list_articles(s, lang=self.languages[0], cursor=cursor,
-                                                     limit=reader.MAX_LIMIT)
-                items.extend(batch)
-                if cursor is None:
-                    break
-        out = ['<?xml version="1.0" encoding="utf-8"?>',
-               '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-        out += [f"<url><loc>{escape(u)}</loc></url>" for u in urls]
-        for it in items:
-            out.append(f"<url><loc>{escape(f'{base}/{self.languages[0]}/a/{it.id}')}</loc>"
-                       f"<lastmod>{it.published.date().isoformat()}</lastmod></url>")
-        out.append("</urlset>")
-        return Response("\n".join(out) + "\n", media_type="application/xml")
+        page = request.query_params.get("page")
+        if page is None:
+            top = await run_in_threadpool(sitemap.max_article_id, self.ctx.db.engine)
+            pages = range(0, -(-top // SITEMAP_URLS) + 1)
+            return StreamingResponse(self._index(base, pages), media_type="application/xml")
+        if not page.isdigit() or len(page) > 9:
+            return Response("not found", status_code=404, media_type="text/plain")
+        return StreamingResponse(self._urlset(base, int(page)), media_type="application/xml")
+
+    @staticmethod
+    def _index(base: str, pages: range) -> Iterator[str]:
+        yield ('<?xml version="1.0" encoding="utf-8"?>\n'
+               '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n')
+        for n in pages:
+            yield f"<sitemap><loc>{escape(f'{base}/sitemap.xml?page={n}')}</loc></sitemap>\n"
+        yield "</sitemapindex>\n"
+
+    def _urlset(self, base: str, page: int) -> Iterator[str]:
+        """A sync generator: Starlette runs each step in its thread pool."""
+        yield ('<?xml version="1.0" encoding="utf-8"?>\n'
+               '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n')
+        lang = self.languages[0]
+        if page == 0:
+            for code in self.languages:
+                yield f"<url><loc>{escape(f'{base}/{code}/')}</loc></url>\n"
+        else:
+            first = (page - 1) * SITEMAP_URLS + 1
+            out: list[str] = []
+            for aid, published in sitemap.visible_in_range(
+                    self.ctx.db.engine, first, first + SITEMAP_URLS - 1):
+                lastmod = f"<lastmod>{published.date().isoformat()}</lastmod>" \
+                    if published else ""
+                out.append(f"<url><loc>{escape(f'{base}/{lang}/a/{aid}')}</loc>{lastmod}"
+                           "</url>\n")
+                if len(out) >= 1000:
+                    yield "".join(out)
+                    out.clear()
+            yield "".join(out)
+        yield "</urlset>\n"
