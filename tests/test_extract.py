@@ -386,3 +386,28 @@ def test_extract_uses_the_json_ld_article_body() -> None:
     text = extract(html).text
     assert "Sentence 6 of the story" in text and "newsletter" not in text
     assert "newsletter" in extract(page("", body)).text
+
+
+# ---------------------------------------------------------------------------- titles
+
+
+def _titled(og: str, ld: str | None, h1: str) -> str:
+    head = f'<meta property="og:title" content="{og}"><title>{h1} - Section</title>'
+    if ld:
+        head += ('<script type="application/ld+json">'
+                 + json.dumps({"@type": "NewsArticle", "headline": ld}) + "</script>")
+    return page(head, f"<h1>{h1}</h1>{ARTICLE}")
+
+
+def test_title_is_the_most_voted_source() -> None:
+    # JSON-LD and the h1 agree against og:title
+    assert extract(_titled("Short social title", "Full headline", "Full headline")).title \
+        == "Full headline"
+    # og:title and the h1 tie with JSON-LD's double vote: og:title's reading goes first
+    assert extract(_titled("Social title", "Structured headline", "Social title")).title \
+        == "Social title"
+    # without JSON-LD, og:title against the h1: og:title first among equals
+    assert extract(_titled("Social title", None, "Page heading")).title == "Social title"
+    # the JSON-LD headline alone outvotes either of the others alone
+    assert extract(_titled("Social title", "Structured headline", "Page heading")).title \
+        == "Structured headline"

@@ -51,8 +51,16 @@ INCLUDE_TABLES = True
 FAST = False
 # The fast cascade's text shorter than this runs the full one (fallback extractors).
 FALLBACK_BELOW_CHARS = 1500
+# Embedded social posts (tweets, Instagram, TikTok) left out of the body. Off: measured
+# fundus dev +0.002, but readability held-out -0.0005 (its expected text keeps tweets).
+PRUNE_EMBEDS = False
+EMBEDS_XPATH = ("//blockquote[contains(@class, 'twitter-tweet')"
+                " or contains(@class, 'instagram-media') or contains(@class, 'tiktok-embed')"
+                " or contains(@class, 'twitter-video')]")
 # Drop blocks the page's JSON-LD articleBody does not hold, when it holds the article.
 USE_ARTICLE_BODY = True
+# Titles by a weighted vote of the page's sources (else: an h1 another source confirms).
+TITLE_VOTE = True
 # Search the page for a byline when no JSON-LD or meta tag names the authors.
 READ_BYLINES = True
 
@@ -200,6 +208,7 @@ def _bare_body(tree: HtmlElement, url: str | None, *, fast: bool) -> tuple[_Elem
         tree, url=url, fast=fast, favor_precision=FAVOR_PRECISION, favor_recall=FAVOR_RECALL,
         include_comments=False, include_tables=INCLUDE_TABLES, include_images=False,
         include_formatting=False, include_links=False, with_metadata=False,
+        prune_xpath=EMBEDS_XPATH if PRUNE_EMBEDS else None,
     )
     body = getattr(doc, "body", None)
     text = getattr(doc, "raw_text", None) or getattr(doc, "text", None) or ""
@@ -527,9 +536,29 @@ def _choose_title(page: _Page, site_name: str | None) -> tuple[str | None, str |
     tw, _ = _split_site(_first(page.meta.get("twitter:title")), sites)
     tag, tag_site = _split_site(page.title_tag, sites)
     h1 = page.h1
+    if TITLE_VOTE:
+        return _vote({"og": og, "ld": ld, "h1": h1, "tw": tw, "tag": tag}), og_site or tag_site
     if h1 and h1 in {ld, og, tw, tag}:
         return h1, og_site or tag_site
     return ld or og or tw or h1 or tag, og_site or tag_site
+
+
+# Each source's vote for the title it gives; the most voted title wins, ties in this
+# order. Chosen on the fundus dev half (106 of 129 exact, the older rule 104), confirmed on
+# the held-out half (107 of 129, the older rule 105). The <title> tag only breaks silence:
+# it is what og:title and the h1 are usually cut from, with the section and site added.
+TITLE_VOTES = {"og": 1.0, "ld": 2.0, "h1": 1.0, "tw": 0.5, "tag": 0.0}
+
+
+def _vote(candidates: dict[str, str | None]) -> str | None:
+    votes: dict[str, float] = {}
+    for source, title in candidates.items():
+        if title:
+            votes[title] = votes.get(title, 0.0) + TITLE_VOTES[source]
+    if not votes:
+        return None
+    best = max(votes.values())
+    return next(t for t in candidates.values() if t and votes[t] == best)
 
 
 def _squash(text: str) -> str:
