@@ -377,3 +377,101 @@ def test_no_modes_means_unhealthy(tmp_path: Path) -> None:
     assert not eng.health().ok
     assert not available(modes_dir=tmp_path / "nowhere")
     eng.close()
+
+
+# --- names: the analyser stage once, the rest of the pipeline after it ---------------------
+
+# Stages after a real analyser: a unit's surface for its text, cat -> gato; a marker crashes.
+_AFTER_ANALYSER = r'''
+import os, re, signal, sys
+out = sys.stdout.buffer
+buf = b""
+while True:
+    data = os.read(0, 65536)
+    if not data:
+        break
+    buf += data
+    while b"\0" in buf:
+        rec, buf = buf.split(b"\0", 1)
+        if b"CRASHME" in rec:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        rec = re.sub(rb"\^((?:[^\\/$]|\\.)*)(?:/(?:[^\\$]|\\.)*)?\$", lambda m: m.group(1), rec)
+        out.write(rec.replace(b"cat", b"gato") + b"\0")
+        out.flush()
+out.write(buf)
+out.flush()
+'''
+_AFTER_ANALYSER_BATCH = r'''
+import re, sys
+data = sys.stdin.buffer.read()
+data = re.sub(rb"\^((?:[^\\/$]|\\.)*)(?:/(?:[^\\$]|\\.)*)?\$", lambda m: m.group(1), data)
+sys.stdout.buffer.write(data.replace(b"cat", b"gato"))
+'''
+
+
+def _analyser_modes(tmp_path: Path, script: str) -> Path:
+    modes = tmp_path / "modes"
+    modes.mkdir()
+    stage = tmp_path / "after.py"
+    stage.write_text(script, encoding="utf-8")
+    analyser = "/usr/share/apertium/apertium-eng-spa/eng-spa.automorf.bin"
+    (modes / "eng-spa.mode").write_text(
+        f"lt-proc '{analyser}' | {shlex.quote(sys.executable)} {shlex.quote(str(stage))}\n",
+        encoding="utf-8")
+    return modes
+
+
+@needs_apertium
+def test_names_need_no_second_analysis(tmp_path: Path) -> None:
+    """With names kept, each segment goes through the analyser stage once: the names are
+    replaced in its output, the rest of the pipeline reads that; the whole mode never runs."""
+    eng = ApertiumEngine(modes_dir=_analyser_modes(tmp_path, _AFTER_ANALYSER), timeout=20)
+    try:
+        out = eng.translate(["Donald Trump saw the cat.", "The cat saw Trump.", "cat"],
+                            "en", "es")
+        assert [r.text for r in out] == ["Donald Trump saw the gato.",
+                                          "The gato saw Trump.", "gato"]
+        state = eng._res.states[("en", "es")]
+        assert state.pipeline is None and state.analyser is not None and state.rest is not None
+        assert state.lookup is not None  # this analyser stage lacks dictionary case (-w)
+        assert state.dictionary_case["Trump"] and \
+            state.dictionary_case["Trump"][0].startswith("trump")
+        assert len(eng.live_pids()) == 3
+    finally:
+        eng.close()
+
+
+@needs_apertium
+def test_names_crash_after_the_analyser_costs_only_its_segment(tmp_path: Path) -> None:
+    eng = ApertiumEngine(modes_dir=_analyser_modes(tmp_path, _AFTER_ANALYSER), timeout=20)
+    try:
+        segments = [f"Donald Trump saw cat {i} CRASHME" if i % 5 == 2
+                    else f"Donald Trump saw cat {i}" for i in range(12)]
+        segments += [f"the cat number {i} of Donald Trump" for i in range(300)]  # two parts
+        out = eng.translate(segments, "en", "es")
+        assert len(out) == len(segments)
+        for i, res in enumerate(out):
+            if i < 12 and i % 5 == 2:
+                assert res.text is None and res.error and "SIGSEGV" in res.error
+            elif i < 12:
+                assert res.text == f"Donald Trump saw gato {i}", res
+            else:
+                assert res.text == f"the gato number {i - 12} of Donald Trump", res
+        assert eng._res.states[("en", "es")].pipeline is None
+    finally:
+        eng.close()
+
+
+@needs_apertium
+def test_names_rest_without_null_flush_translates_whole(tmp_path: Path) -> None:
+    """Stages after the analyser that answer only at end of input: the pair is translated
+    by one whole-mode run per batch instead, every line kept."""
+    eng = ApertiumEngine(modes_dir=_analyser_modes(tmp_path, _AFTER_ANALYSER_BATCH),
+                         timeout=1.0)
+    try:
+        out = eng.translate(["the cat", "two cats", "a dog"], "en", "es")
+        assert [r.text for r in out] == ["the gato", "two gatos", "a dog"]
+        assert eng._res.states[("en", "es")].no_split
+        assert eng.translate(["cat"], "en", "es")[0].text == "gato"
+    finally:
+        eng.close()

@@ -12,12 +12,17 @@ and only a segment that fails on its own comes back as `Translated(None, error)`
 A pair whose pipeline does not pass NULs through (a stage without null-flush) falls back to one
 pipeline run per batch (never per sentence), with the same end markers to split the output.
 
-Proper names (`keep_names`, on by default; see names.py): each batch is first run through the
-pair's morphological analyser (the mode's first stage, `lt-proc` with dictionary case, warm
-and null-flushing like the pipeline), the names found are replaced by placeholder words that
-Apertium passes through in place, and restored afterwards. A segment whose placeholders do not
-come back exactly once is translated again without them; an analyser that fails only turns
-name protection off for that batch.
+Proper names (`keep_names`, on by default; see names.py): the pair's pipeline runs in two
+warm halves, its first stage (the `lt-proc` analyser) and the stages after it. The names are
+found in the analyser's output and replaced there by placeholder units (unknown words, which
+Apertium passes through in place), the rest of the pipeline reads that, and the names are
+restored in its output: every word is analysed once, as in the raw mode. When the analyser
+stage does not give dictionary case (`-w`), the capitalised words are looked up once each in a
+dictionary-case analyser (and remembered). A long batch goes in parts, the next part analysed
+while the rest of the pipeline translates this one. A segment whose placeholders do not come
+back exactly once is translated again without them; an analyser that fails only turns name
+protection off for that batch, and a mode whose first stage is no analyser, or whose later
+stages cannot run on their own, is translated whole, without name protection.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import threading
 import time
 import weakref
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -54,6 +60,8 @@ _GIVE_UP_AFTER = 10  # consecutive segments failing alone: the pipeline is broke
 _PROBE_TIMEOUT = 15.0  # a started pipeline answers "1" in well under a second
 _BROKEN_SHARE = 0.2  # ... or at least that many, and more than this share of those tried
 _STDERR_KEEP = 64 * 1024
+_NAMES_PART = 200  # segments analysed ahead while the rest of the pipeline translates
+_CASES_MAX = 100_000  # capitalised words' dictionary-case readings kept per pair
 
 # --- deformatting / reformatting ---------------------------------------------------------
 
@@ -358,9 +366,15 @@ class _PairState:
     pipeline: _Pipeline | None = None
     starts: int = 0
     last_error: str = ""
+    # names (see the module docstring): the mode's analyser stage, the stages after it, and
+    # when the analyser does not give dictionary case, a dictionary-case analyser to ask
+    # about capitalised words
+    split: _Split | None = None
+    no_split: bool = False  # the mode has no lt-proc analyser first, or it cannot run
     analyser: _Pipeline | None = None
-    analyser_plan: StagePlan | None = None
-    no_analyser: bool = False  # the mode has no lt-proc analyser first, or it cannot run
+    rest: _Pipeline | None = None
+    lookup: _Pipeline | None = None
+    dictionary_case: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     case_stats: names.CaseStats = field(default_factory=names.CaseStats)
 
     def drop_pipeline(self) -> None:
@@ -368,10 +382,36 @@ class _PairState:
             self.pipeline.close()
             self.pipeline = None
 
-    def drop_analyser(self) -> None:
-        if self.analyser is not None:
-            self.analyser.close()
-            self.analyser = None
+    def drop_analyser(self, rest: bool = True) -> None:
+        for attr in ("analyser", "lookup", "rest")[:3 if rest else 2]:
+            running = getattr(self, attr)
+            if running is not None:
+                running.close()
+                setattr(self, attr, None)
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A mode's pipeline cut after its analyser (an `lt-proc` analysis stage)."""
+
+    analyser: StagePlan
+    rest: StagePlan
+    lookup: StagePlan | None  # dictionary case (-w), when the analyser stage lacks it
+
+
+class _NoSplit(Exception):
+    """The stages after the analyser cannot run on their own: translate whole."""
+
+
+@dataclass
+class _Prepared:
+    """A part of a batch ready for the stages after the analyser (see _with_names)."""
+
+    units: list[_Unit]
+    kept: list[list[str]]  # each segment's names, in placeholder order
+    spans: list[list[tuple[int, int]]]
+    streams: list[str]  # the analysed segments as they were, to retry without names
+    kept_urls: list[list[str]]
 
 
 @dataclass
@@ -540,7 +580,9 @@ class ApertiumEngine:
 
     def live_pids(self) -> list[int]:
         """Process ids of the running pipeline stages (for tests and diagnostics)."""
-        return [pid for s in self._res.states.values() if s.pipeline for pid in s.pipeline.pids]
+        return [pid for s in self._res.states.values()
+                for running in (s.pipeline, s.analyser, s.rest, s.lookup) if running
+                for pid in running.pids]
 
     def _plan(self, state: _PairState, *, null_flush: bool = True) -> StagePlan:
         if state.plan is None or state.plan.null_flush != null_flush:
@@ -556,26 +598,45 @@ class ApertiumEngine:
                 log.info("apertium %s: %s", state.mode.name, note)
         return state.plan
 
-    def _pipeline(self, state: _PairState) -> _Pipeline:
-        """The pair's warm pipeline, started (and probed) if needed. Raises _Failure when it
-        cannot start; switches the pair to one-shot mode when NULs do not come through."""
-        if state.pipeline is not None and state.pipeline.alive():
-            return state.pipeline
-        state.drop_pipeline()
+    def _pipeline(self, state: _PairState, rest: bool = False) -> _Pipeline:
+        """The pair's warm pipeline (`rest`: its stages after the analyser, which read an
+        analysed stream), started (and probed) if needed. Raises _Failure when it cannot
+        start; switches the pair to one-shot mode when NULs do not come through (the rest:
+        raises _NoSplit)."""
+        running = state.rest if rest else state.pipeline
+        if running is not None and running.alive():
+            return running
+        if rest:
+            if state.rest is not None:
+                state.rest.close()
+                state.rest = None
+        else:
+            state.drop_pipeline()
         if self._closed:
             raise _Failure("the Apertium engine was closed")
-        plan = self._plan(state)
+        if rest:
+            assert state.split is not None
+            plan = state.split.rest
+            probe, kept = b"[" + _END.format(0).encode() + b"]", list[str]()
+        else:
+            plan = self._plan(state)
+            probe, kept = encode("1", 0)
         pipeline = _Pipeline(plan, state.mode.name)
         state.starts += 1
-        probe, kept = encode("1", 0)
         got = pipeline.exchange(probe + b"\0", 1, min(self.timeout, _PROBE_TIMEOUT))
         if got.error is None and decode(got.records[0], 0, kept) is not None:
-            state.pipeline = pipeline
+            if rest:
+                state.rest = pipeline
+            else:
+                state.pipeline = pipeline
             return pipeline
         why = got.error or "garbled probe output"
         alive = pipeline.alive()
         detail = pipeline.diagnose()
         pipeline.close()
+        if rest:
+            raise _NoSplit(f"{state.mode.name} after its analyser does not start: {why}; "
+                           f"{detail}")
         if alive and got.error is not None and not got.records:
             log.warning("apertium %s: no null-flush (%s); one process run per batch",
                         state.mode.name, why)
@@ -583,74 +644,174 @@ class ApertiumEngine:
             raise _OneShot
         raise _Failure(f"{state.mode.name} pipeline does not start: {why}; {detail}")
 
-    def _analyser_plan(self, state: _PairState) -> StagePlan | None:
-        if state.analyser_plan is None and not state.no_analyser:
+    def _split(self, state: _PairState) -> _Split | None:
+        """The mode cut after its first stage when that is an `lt-proc` analyser."""
+        if state.split is None and not state.no_split:
             try:
-                plan = state.plan if state.plan is not None else self._plan(state)
-                first = list(plan.commands[0])
+                plan = state.plan if state.plan is not None and state.plan.null_flush \
+                    else self._plan(state)
             except _Failure:
-                state.no_analyser = True
+                state.no_split = True
                 return None
+            first = list(plan.commands[0])
             files = [a for a in first[1:] if not a.startswith("-")]
-            if Path(first[0]).name != "lt-proc" or len(files) != 1 \
-                    or not files[0].endswith(".bin"):
-                state.no_analyser = True
-                return None
             flags = [a for a in first[1:] if a.startswith("-")]
-            # dictionary case (-w), null flush (-z); generation/postgeneration flags never
-            # appear on an analyser, which is all we run
-            extra = [f for f in ("-w", "-z") if not any(
-                a.startswith("-") and not a.startswith("--") and f[1] in a[1:] for a in flags)]
-            state.analyser_plan = StagePlan([[first[0], *extra, *flags, files[0]]], True)
-        return state.analyser_plan
+            if Path(first[0]).name != "lt-proc" or len(files) != 1 \
+                    or not files[0].endswith(".bin") or len(plan.commands) < 2 \
+                    or not all(re.fullmatch(r"-[weacz]+", f) for f in flags):
+                state.no_split = True  # not an analyser (a transliterator: lt-proc -t)
+                return None
+            lookup = None
+            if not any("w" in f for f in flags):
+                lookup = StagePlan([[first[0], "-w", *flags, files[0]]], True)
+            state.split = _Split(StagePlan([first], True), StagePlan(plan.commands[1:], True),
+                                 lookup)
+        return state.split
 
-    def _analyse(self, state: _PairState, texts: list[str]) -> list[list[names.Token]] | None:
-        plan = self._analyser_plan(state)
-        if plan is None or not texts:
-            return None if plan is None else []
-        records, masks = [], []
+    def _analysed(self, state: _PairState, texts: list[str]
+                  ) -> tuple[list[str], list[list[str]], list[list[names.Token]],
+                             list[list[names.Unit]]] | None:
+        """Each segment through the pair's analyser stage: the analysed stream (without its
+        end marker), the segment's protected spans (URLs), and its tokens placed in the text,
+        with dictionary-case readings. None when there is no analyser or it failed."""
+        split = self._split(state)
+        if split is None:
+            return None
+        payload, kept_all, masks = [], [], []
         for k, text in enumerate(texts):
-            record, _kept = encode(text, k)
-            records.append(record + b"\0")
+            record, kept = encode(text, k)
+            payload.append(record + b"\0")
+            kept_all.append(kept)
             masks.append(_protected_spans(text))
         try:
             if state.analyser is None or not state.analyser.alive():
-                state.drop_analyser()
-                state.analyser = _Pipeline(plan, f"{state.mode.name} analyser")
-            got = state.analyser.exchange(b"".join(records), len(records), self.timeout)
+                if state.analyser is not None:
+                    state.analyser.close()
+                state.analyser = _Pipeline(split.analyser, f"{state.mode.name} analyser")
+            got = state.analyser.exchange(b"".join(payload), len(payload), self.timeout)
         except _Failure as exc:
             log.warning("apertium %s: analyser unusable, names not protected: %s",
                         state.mode.name, exc)
-            state.no_analyser = True
+            state.no_split = True
             return None
         if got.error is not None:
             log.warning("apertium %s analyser: %s; names not protected in this batch",
                         state.mode.name, got.error)
-            state.drop_analyser()
+            state.drop_analyser(rest=False)
             return None
-        out = []
-        for k, (text, record) in enumerate(zip(texts, got.records, strict=True)):
-            if _END_ANY.findall(record) != [str(k).encode()]:
-                state.drop_analyser()
+        streams: list[str] = []
+        units: list[list[names.Unit]] = []
+        for k, record in enumerate(got.records):
+            marks = list(_END_ANY.finditer(record))
+            if [m.group(1) for m in marks] != [str(k).encode()]:
+                state.drop_analyser(rest=False)
                 return None
-            units = names.parse_units(record.decode("utf-8", errors="replace"))
-            out.append(names.place(text, units, masks[k]))
-        return out
+            stream = record[:marks[0].start()].decode("utf-8", errors="replace")
+            streams.append(stream)
+            units.append(names.parse_stream(stream))
+        if split.lookup is not None and not self._dictionary_case(state, split.lookup, units):
+            return None
+        cases = state.dictionary_case
+        tokens = []
+        for text, found, mask in zip(texts, units, masks, strict=True):
+            pairs = [(u.surface, cases.get(u.surface) or u.readings
+                      if split.lookup is not None and u.surface[:1].isupper() else u.readings)
+                     for u in found]
+            tokens.append(names.place(text, pairs, mask))
+        return streams, kept_all, tokens, units
+
+    def _dictionary_case(self, state: _PairState, plan: StagePlan,
+                         units: list[list[names.Unit]]) -> bool:
+        """Learn the dictionary-case readings of the capitalised words not seen before (the
+        analyser stage capitalises every lemma of a capitalised word, so "Trump" and "Monday"
+        look alike there), from the dictionary-case analyser, each word alone."""
+        cases = state.dictionary_case
+        ask = list(dict.fromkeys(u.surface for found in units for u in found
+                                 if u.surface[:1].isupper() and u.surface not in cases
+                                 and not all(r.startswith("*") for r in u.readings)))
+        if not ask:
+            return True
+        payload = b"".join(_escape(w).encode("utf-8", errors="replace") + b"[" +
+                           _END.format(k).encode() + b"]\0" for k, w in enumerate(ask))
+        try:
+            if state.lookup is None or not state.lookup.alive():
+                if state.lookup is not None:
+                    state.lookup.close()
+                state.lookup = _Pipeline(plan, f"{state.mode.name} dictionary-case analyser")
+            got = state.lookup.exchange(payload, len(ask), self.timeout)
+        except _Failure as exc:
+            log.warning("apertium %s: %s; names not protected", state.mode.name, exc)
+            state.no_split = True
+            return False
+        if got.error is not None:
+            log.warning("apertium %s dictionary-case analyser: %s; names not protected in "
+                        "this batch", state.mode.name, got.error)
+            state.drop_analyser(rest=False)
+            return False
+        if len(cases) > _CASES_MAX:
+            cases.clear()
+        for word, record in zip(ask, got.records, strict=True):
+            found = names.parse_stream(record.decode("utf-8", errors="replace"))
+            cases[word] = found[0].readings if len(found) == 1 and found[0].surface == word \
+                else None
+        return True
+
+    def _analyse(self, state: _PairState, texts: list[str]) -> list[list[names.Token]] | None:
+        got = self._analysed(state, texts)
+        return None if got is None else got[2]
 
     def _with_names(self, state: _PairState, texts: list[str]) -> list[Translated]:
-        """Translate with the names found kept (see the module docstring)."""
-        tokens = self._analyse(state, texts)
-        if tokens is None:
-            return self._translate_units(state, texts)
-        spans = names.find_names(texts, tokens, state.case_stats)
-        protected, kept = [], []
+        """Translate with the names found kept (see the module docstring): the analyser
+        stage, names found in its output and replaced there by placeholder units, then the
+        rest of the pipeline. A long batch goes in parts, the next part analysed while the
+        rest of the pipeline translates this one."""
+        learned: set[str] = set()
+        parts = [texts[i:i + _NAMES_PART] for i in range(0, len(texts), _NAMES_PART)]
+        if len(parts) == 1:
+            return self._finish(state, texts, self._prepare(state, texts, learned))
+        results: list[Translated] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="apertium-names") as pool:
+            ahead = pool.submit(self._prepare, state, parts[0], learned)
+            for k, part in enumerate(parts):
+                prepared = ahead.result()
+                if k + 1 < len(parts):
+                    ahead = pool.submit(self._prepare, state, parts[k + 1], learned)
+                results.extend(self._finish(state, part, prepared))
+        return results
+
+    def _prepare(self, state: _PairState, texts: list[str], learned: set[str]
+                 ) -> _Prepared | None:
+        """The analysed segments with their names replaced by placeholder units; None when
+        there is no usable analyser (translate without names)."""
+        analysed = self._analysed(state, texts)
+        if analysed is None:
+            return None
+        streams, kept_urls, tokens, units = analysed
+        spans = names.find_names(texts, tokens, state.case_stats, learned)
+        prepared = _Prepared([], [], spans, streams, kept_urls)
         for i, text in enumerate(texts):
             if names.has_placeholder(text):
                 spans[i] = []
-            p, k = names.protect(text, spans[i])
-            protected.append(p)
-            kept.append(k)
-        results = self._translate_units(state, protected)
+            protected, names_kept = names.protect(text, spans[i])
+            stream = _substitute(streams[i], units[i], tokens[i], spans[i]) if spans[i] \
+                else streams[i]
+            prepared.units.append(_Unit(protected, stream.encode("utf-8", errors="replace"),
+                                        kept_urls[i]))
+            prepared.kept.append(names_kept)
+        return prepared
+
+    def _finish(self, state: _PairState, texts: list[str], prepared: _Prepared | None
+                ) -> list[Translated]:
+        """The rest of the pipeline over prepared segments, and the names put back."""
+        if prepared is None:
+            return self._translate_units(state, texts)
+        kept, spans = prepared.kept, prepared.spans
+        try:
+            results = self._warm(state, prepared.units, analysed=True)
+        except _NoSplit as exc:
+            log.warning("apertium %s: %s; names not protected", state.mode.name, exc)
+            state.no_split = True
+            return self._translate_units(state, texts)
         again = []
         for i, res in enumerate(results):
             if kept[i] and res.text is not None:
@@ -663,8 +824,13 @@ class ApertiumEngine:
             elif kept[i]:
                 again.append(i)  # failed with placeholders: try the original text alone
         if again:
-            for i, res in zip(again, self._translate_units(state, [texts[i] for i in again]),
-                              strict=True):
+            plain = [_Unit(texts[i], prepared.streams[i].encode("utf-8", errors="replace"),
+                           prepared.kept_urls[i]) for i in again]
+            try:
+                redone = self._warm(state, plain, analysed=True)
+            except _NoSplit:
+                redone = self._translate_units(state, [texts[i] for i in again])
+            for i, res in zip(again, redone, strict=True):
                 results[i] = res
         return results
 
@@ -682,16 +848,18 @@ class ApertiumEngine:
             log.warning("apertium %s: %s", state.mode.name, exc)
             return [Translated(None, str(exc)) for _ in units]
 
-    def _warm(self, state: _PairState, units: list[_Unit]) -> list[Translated]:
-        """Translate through the warm pipeline: the whole batch in one exchange; after a
-        failure keep the records that came back whole, retry the first missing segment alone,
-        and go on with the rest."""
+    def _warm(self, state: _PairState, units: list[_Unit], analysed: bool = False
+              ) -> list[Translated]:
+        """Translate through the warm pipeline (`analysed`: the stages after the analyser, for
+        analysed records): the whole batch in one exchange; after a failure keep the records
+        that came back whole, retry the first missing segment alone, and go on with the
+        rest."""
         out: dict[int, Translated] = {}
         pending = list(range(len(units)))
         failed_alone = failed_total = 0
         while pending:
             try:
-                pipeline = self._pipeline(state)
+                pipeline = self._pipeline(state, analysed)
             except _OneShot:
                 left = [units[i] for i in pending]
                 out.update(zip(pending, self._oneshot_all(state, left), strict=True))
@@ -719,12 +887,12 @@ class ApertiumEngine:
                 detail = pipeline.diagnose() if got.error else ""
                 state.last_error = f"{reason}; {detail}" if detail else reason
                 log.warning("apertium %s: %s", state.mode.name, state.last_error)
-                state.drop_pipeline()
+                self._drop(state, analysed)
                 if rest:
                     retry.append((rest[0], state.last_error))
                     rest = rest[1:]
             for i, why in retry:
-                result = self._alone(state, units[i], why)
+                result = self._alone(state, units[i], why, analysed)
                 out[i] = result
                 failed_alone = failed_alone + 1 if not result.ok else 0
                 failed_total += not result.ok
@@ -740,10 +908,19 @@ class ApertiumEngine:
             pending = rest
         return [out[i] for i in range(len(units))]
 
-    def _alone(self, state: _PairState, unit: _Unit, why: str) -> Translated:
+    @staticmethod
+    def _drop(state: _PairState, rest: bool) -> None:
+        if not rest:
+            state.drop_pipeline()
+        elif state.rest is not None:
+            state.rest.close()
+            state.rest = None
+
+    def _alone(self, state: _PairState, unit: _Unit, why: str, rest: bool = False
+               ) -> Translated:
         """One segment on its own; its result is final."""
         try:
-            pipeline = self._pipeline(state)
+            pipeline = self._pipeline(state, rest)
         except _OneShot:
             return self._oneshot_all(state, [unit])[0]
         except _Failure as exc:
@@ -751,12 +928,12 @@ class ApertiumEngine:
         got = pipeline.exchange(_payload([unit]), 1, self.timeout)
         if got.error is not None:
             detail = pipeline.diagnose()
-            state.drop_pipeline()
+            self._drop(state, rest)
             return Translated(None, f"Apertium {state.mode.name} fails on this segment: "
                                     f"{got.error}; {detail}")
         text = decode(got.records[0], 0, unit.kept)
         if text is None:
-            state.drop_pipeline()
+            self._drop(state, rest)
             return Translated(None, f"Apertium {state.mode.name}: incomplete output ({why})")
         bad = _suspicious(unit.text, text)
         if bad is not None:
@@ -797,6 +974,24 @@ class ApertiumEngine:
                                      f"{why}")]
         half = len(units) // 2
         return self._oneshot(state, units[:half]) + self._oneshot(state, units[half:])
+
+
+def _substitute(stream: str, units: Sequence[names.Unit], tokens: Sequence[names.Token],
+                spans: Sequence[tuple[int, int]]) -> str:
+    """The analysed stream with the units of each span replaced by a placeholder unit (an
+    unknown word, which the rest of the pipeline passes through in place)."""
+    parts, pos = [], 0
+    for k, (start, end) in enumerate(spans):
+        inside = [t.unit for t in tokens if start <= t.start and t.end <= end and t.unit >= 0]
+        if not inside:
+            continue
+        first, last = units[min(inside)], units[max(inside)]
+        word = names.placeholder(k)
+        parts.append(stream[pos:first.start])
+        parts.append(f"^{word}/*{word}$")
+        pos = last.end
+    parts.append(stream[pos:])
+    return "".join(parts)
 
 
 def _data_packages(mode_file: Path) -> set[str]:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _LETTER = re.compile(r"[^\W\d_]")
 _INITIAL_GAP = re.compile(r"[.!?:;\"“”«»„()\[\]—–…]")
@@ -48,14 +49,14 @@ ARTICLE_SHARE = 0.06  # of the words seen, with a determiner reading: articles a
 _STATS_MAX = 200_000  # distinct words kept per language before old counts are halved
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """One lexical unit of the analyser's output, placed in the segment's text."""
 
     start: int
     end: int
     surface: str
     readings: tuple[str, ...]  # "trump<n><sg>", "*Maxine" for an unknown word
+    unit: int = -1  # its index among the stream's units (`place`)
 
 
 def _unescape(text: str) -> str:
@@ -80,52 +81,59 @@ def _split_unescaped(text: str, sep: str) -> list[str]:
     return parts
 
 
-def parse_units(stream: str) -> list[tuple[str, tuple[str, ...]]]:
+# An escape, a superblank, or a lexical unit (group 1: its body) of an Apertium stream.
+_STREAM = re.compile(r"\\.|\[(?:[^\]\\]|\\.)*\]|\^((?:[^\\$]|\\.)*)\$", re.S)
+
+
+class Unit(NamedTuple):
+    """A lexical unit of an Apertium stream and where it stands in the stream."""
+
+    surface: str
+    readings: tuple[str, ...]
+    start: int  # offsets of "^...$" in the stream
+    end: int
+
+
+def parse_stream(stream: str) -> list[Unit]:
     """The lexical units of an Apertium stream ("^surface/reading/...$"), superblanks and
-    escapes skipped: (surface, readings), in order."""
-    units: list[tuple[str, tuple[str, ...]]] = []
-    i, n = 0, len(stream)
-    while i < n:
-        c = stream[i]
-        if c == "\\":
-            i += 2
-        elif c == "[":
-            i += 1
-            while i < n and stream[i] != "]":
-                i += 2 if stream[i] == "\\" else 1
-            i += 1
-        elif c == "^":
-            j = i + 1
-            while j < n and stream[j] != "$":
-                j += 2 if stream[j] == "\\" else 1
-            parts = _split_unescaped(stream[i + 1:j], "/")
-            units.append((_unescape(parts[0]), tuple(_unescape(p) for p in parts[1:])))
-            i = j + 1
+    escapes skipped, in order, with their offsets."""
+    units: list[Unit] = []
+    for m in _STREAM.finditer(stream):
+        body = m.group(1)
+        if body is None:
+            continue
+        if "\\" in body:
+            parts = [_unescape(p) for p in _split_unescaped(body, "/")]
         else:
-            i += 1
+            parts = body.split("/")
+        units.append(Unit(parts[0], tuple(parts[1:]), m.start(), m.end()))
     return units
+
+
+def parse_units(stream: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The lexical units of an Apertium stream: (surface, readings), in order."""
+    return [(u.surface, u.readings) for u in parse_stream(stream)]
 
 
 def place(text: str, units: Sequence[tuple[str, tuple[str, ...]]],
           masked: Sequence[tuple[int, int]] = ()) -> list[Token]:
     """The units found in order in `text` (outside the `masked` spans: URLs)."""
-    hay = list(text)
+    plain = text
     for start, end in masked:
-        hay[start:end] = "\0" * (end - start)
-    plain = "".join(hay)
+        plain = plain[:start] + "\0" * (end - start) + plain[end:]
     tokens, pos = [], 0
-    for surface, readings in units:
+    for k, (surface, readings) in enumerate(units):
         if not surface:
             continue
         start = plain.find(surface, pos)
         if start < 0:
             continue
         pos = start + len(surface)
-        tokens.append(Token(start, pos, surface, readings))
+        tokens.append(Token(start, pos, surface, readings, k))
     return tokens
 
 
-@dataclass
+@dataclass(slots=True)
 class _Word:
     tok: Token
     gap: str | None  # text since the previous word (None: first word)
@@ -143,38 +151,55 @@ class _Word:
     connector: bool  # a preposition or determiner, never a conjunction: de, la, van, von
     verb: bool  # every reading is a verb form
 
-    @property
-    def key(self) -> str:
-        return self.tok.surface.lower()
+    key: str  # the surface in lower case
 
 
 def _tags(reading: str) -> set[str]:
     return set(_TAG.findall(reading))
 
 
+_Features = tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool]
+_FEATURES: dict[tuple[str, ...], _Features] = {}
+_FEATURES_MAX = 100_000
+
+
+def _features(readings: tuple[str, ...]) -> _Features:
+    """What a unit's readings say (cached: the same readings recur all the time)."""
+    found = _FEATURES.get(readings)
+    if found is not None:
+        return found
+    known = [r for r in readings if not r.startswith("*")]
+    tags = [_tags(r) for r in known]
+    np_tags = [t for t in tags if "np" in t]
+    common = [r for r, t in zip(known, tags, strict=True) if "np" not in t]
+    found = (
+        not known, bool(np_tags), any(t & _PERSON for t in np_tags), bool(common),
+        any(r[:1].isupper() for r in common), any("det" in t for t in tags),
+        bool(tags) and all(t & _FUNCTION for t in tags),
+        any("n" in t for t in tags if "np" not in t),
+        any(t & {"pr", "det"} for t in tags)
+        and not any(t & {"cnjcoo", "cnjsub", "cnjadv"} for t in tags),
+        bool(tags) and all(any(x.startswith("vb") for x in t) for t in tags))
+    if len(_FEATURES) > _FEATURES_MAX:
+        _FEATURES.clear()
+    _FEATURES[readings] = found
+    return found
+
+
 def _words(text: str, tokens: Sequence[Token]) -> list[_Word]:
     words: list[_Word] = []
     prev_end: int | None = None
     for tok in tokens:
-        if not _LETTER.search(tok.surface):
+        surface = tok.surface
+        if not (surface[:1].isalpha() or _LETTER.search(surface)):
             continue
         gap = text[prev_end:tok.start] if prev_end is not None else None
-        known = [r for r in tok.readings if not r.startswith("*")]
-        tags = [_tags(r) for r in known]
-        np_tags = [t for t in tags if "np" in t]
-        common = [r for r, t in zip(known, tags, strict=True) if "np" not in t]
-        surface = tok.surface
+        (unknown, np, person, common, cap_lemma, det, function, noun, connector,
+         verb) = _features(tok.readings)
         words.append(_Word(
-            tok=tok, gap=gap, initial=gap is None or bool(_INITIAL_GAP.search(gap)),
-            cap=surface[0].isupper(), acronym=len(surface) > 1 and surface.isupper(),
-            unknown=not known, np=bool(np_tags), person=any(t & _PERSON for t in np_tags),
-            common=bool(common), cap_lemma=any(r[:1].isupper() for r in common),
-            det=any("det" in t for t in tags),
-            function=bool(tags) and all(t & _FUNCTION for t in tags),
-            noun=any("n" in t for t in tags if "np" not in t),
-            connector=any(t & {"pr", "det"} for t in tags)
-            and not any(t & {"cnjcoo", "cnjsub", "cnjadv"} for t in tags),
-            verb=bool(tags) and all(any(x.startswith("vb") for x in t) for t in tags)))
+            tok, gap, gap is None or bool(_INITIAL_GAP.search(gap)), surface[0].isupper(),
+            len(surface) > 1 and surface.isupper(), unknown, np, person, common, cap_lemma,
+            det, function, noun, connector, verb, surface.lower()))
         prev_end = tok.end
     return words
 
@@ -256,14 +281,17 @@ def _title_case(words: Sequence[_Word]) -> bool:
 
 
 def find_names(texts: Sequence[str], tokens: Sequence[Sequence[Token]],
-               stats: CaseStats | None = None) -> list[list[tuple[int, int]]]:
+               stats: CaseStats | None = None, learned: set[str] | None = None
+               ) -> list[list[tuple[int, int]]]:
     """For each segment, the character spans of the names to keep (adjacent names joined).
-    `tokens` are each segment's analysed units (`place`); `stats` learns from the batch."""
+    `tokens` are each segment's analysed units (`place`); `stats` learns from the batch;
+    `learned` (the words found as parts of names) carries over from earlier parts of the
+    same batch when it is given in parts."""
     stats = stats if stats is not None else CaseStats()
     all_words = [_words(t, toks) for t, toks in zip(texts, tokens, strict=True)]
     for words in all_words:
         stats.add(words)
-    learned: set[str] = set()
+    learned = learned if learned is not None else set()
     marks: list[list[bool]] = []
     articles = stats.has_articles
     for words in all_words:
