@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,27 +41,38 @@ def _babelwire_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "babelwire"]
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _timed(cmd: list[str], path: Path, env: dict[str, str] | None = None
-           ) -> tuple[float, list[str]]:
+           ) -> tuple[float, float, list[str]]:
+    """Wall seconds, CPU seconds (the process and every stage it waited for), output lines."""
     with open(path, "rb") as stdin:
-        t0 = time.perf_counter()
+        c0, t0 = _cpu(), time.perf_counter()
         proc = subprocess.run(cmd, stdin=stdin, capture_output=True, env=env, timeout=900)
-        secs = time.perf_counter() - t0
+        secs, cpu = time.perf_counter() - t0, _cpu() - c0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): "
                          f"{proc.stderr.decode()[-500:]}")
-    return secs, proc.stdout.decode("utf-8", "replace").split("\n")[:-1]
+    return secs, cpu, proc.stdout.decode("utf-8", "replace").split("\n")[:-1]
 
 
-def speed(pairs: list[tuple[str, str]], lines: int, rounds: int) -> None:
+def speed(pairs: list[tuple[str, str]], lines: int, rounds: int, *, names: bool = True
+          ) -> None:
     """Whole-process words/s, `babelwire translate` beside `apertium -u MODE` (--speed)."""
     from tests.support import mt_eval
 
     modes = {**mt_eval.RAW_MODES, ("eu", "es"): "eu-es", ("es", "ca"): "spa-cat",
              ("mk", "en"): "mkd-eng"}
     env_base = {k: v for k, v in os.environ.items() if not k.startswith("BABELWIRE_")}
-    print(f"whole process, {lines} NTREX lines, {rounds} rounds, interleaved")
-    print(f"{'pair':<7} {'round':>5} {'raw w/s':>9} {'ours w/s':>9} {'ratio':>6}")
+    if not names:
+        env_base["BABELWIRE_KEEP_NAMES"] = "0"
+    print(f"whole process, {lines} NTREX lines, {rounds} rounds, interleaved; names "
+          f"{'kept' if names else 'not protected'}; load {os.getloadavg()[0]:.1f}")
+    print(f"{'pair':<7} {'round':>5} {'raw w/s':>9} {'ours w/s':>9} {'ratio':>6} "
+          f"{'raw cpu':>8} {'our cpu':>8} {'cpu ratio':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for pair in pairs:
             if pair not in modes:
@@ -73,23 +85,27 @@ def speed(pairs: list[tuple[str, str]], lines: int, rounds: int) -> None:
             raw_cmd = ["apertium", "-u", modes[pair]]
             ours_cmd = [*_babelwire_command(), "translate", "-s", pair[0], "-t", pair[1]]
             _timed(raw_cmd, path)  # warm the disk cache for both
-            ratios = []
+            ratios, cpu_ratios = [], []
             for r in range(rounds):
                 env = {**env_base, "BABELWIRE_DATA_DIR": tempfile.mkdtemp(dir=tmp)}
-                runs: dict[str, float] = {}
+                runs: dict[str, tuple[float, float]] = {}
                 order = [("raw", raw_cmd, None), ("ours", ours_cmd, env)]
                 for name, cmd, e in (order if r % 2 == 0 else order[::-1]):
-                    secs, out = _timed(cmd, path, e)
+                    secs, cpu, out = _timed(cmd, path, e)
                     if name == "ours" and len(out) != len(sources):
                         raise SystemExit(f"babelwire wrote {len(out)} lines for "
                                          f"{len(sources)}")
-                    runs[name] = secs
-                ratio = runs["raw"] / runs["ours"]
+                    runs[name] = (secs, cpu)
+                ratio = runs["raw"][0] / runs["ours"][0]
+                cpu_ratio = runs["raw"][1] / runs["ours"][1]
                 ratios.append(ratio)
-                print(f"{pair[0]}-{pair[1]:<4} {r + 1:5d} {n_words / runs['raw']:9.0f} "
-                      f"{n_words / runs['ours']:9.0f} {ratio:6.2f}", flush=True)
+                cpu_ratios.append(cpu_ratio)
+                print(f"{pair[0]}-{pair[1]:<4} {r + 1:5d} {n_words / runs['raw'][0]:9.0f} "
+                      f"{n_words / runs['ours'][0]:9.0f} {ratio:6.2f} {runs['raw'][1]:8.2f} "
+                      f"{runs['ours'][1]:8.2f} {cpu_ratio:9.2f}", flush=True)
             print(f"{pair[0]}-{pair[1]:<4} median ratio {statistics.median(ratios):.2f}x raw "
-                  f"(min {min(ratios):.2f}, max {max(ratios):.2f})", flush=True)
+                  f"(min {min(ratios):.2f}, max {max(ratios):.2f}); CPU: raw needs "
+                  f"{statistics.median(cpu_ratios):.2f}x what we need", flush=True)
 
 
 def main() -> int:
@@ -107,6 +123,8 @@ def main() -> int:
                     help="whole-process words/s beside `apertium -u` (see above)")
     ap.add_argument("--lines", type=int, default=2000, help="--speed: lines per pair")
     ap.add_argument("--rounds", type=int, default=5, help="--speed: rounds per pair")
+    ap.add_argument("--no-names", action="store_true",
+                    help="--speed: babelwire with keep_names off")
     args = ap.parse_args()
     if not NTREX.exists():
         print(f"skipped: {NTREX} not found")
@@ -114,7 +132,8 @@ def main() -> int:
     if args.speed:
         wanted_pairs = [tuple(p.split("-")) for p in args.pairs.split(",")] if args.pairs \
             else SPEED_PAIRS
-        speed([(a, b) for a, b in wanted_pairs], args.lines, args.rounds)
+        speed([(a, b) for a, b in wanted_pairs], args.lines, args.rounds,
+              names=not args.no_names)
         return 0
     pairs = mt_eval.DIRECT_PAIRS + mt_eval.PIVOT_PAIRS
     if args.pairs:
