@@ -5,7 +5,9 @@ and flagged, and the log says which engine failed and why."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -59,6 +61,15 @@ def engine_id(engine: Engine, source: str | None = None, target: str | None = No
     if source is not None and target is not None and callable(pair_version):
         return f"{engine.name} {pair_version(source, target)}"[:100]
     return f"{engine.name} {engine.version()}"[:100]
+
+
+def _count(engine: str, batch: Sequence[str], seconds: float) -> None:
+    """Into the Prometheus counters, in processes that export them (the website, workers:
+    they have imported babelwire.metrics); `babelwire translate` does not pay the import."""
+    metrics = sys.modules.get("babelwire.metrics")
+    if metrics is not None:
+        metrics.TRANSLATE_SECONDS.labels(engine).inc(seconds)
+        metrics.TRANSLATED_WORDS.labels(engine).inc(sum(len(t.split()) for t in batch))
 
 
 class Translator:
@@ -141,10 +152,12 @@ class Translator:
             for start in range(0, len(missing), BATCH):
                 idx = missing[start:start + BATCH]
                 batch = [inputs[i] for i in idx]
+                t0 = time.monotonic()
                 try:
                     got = hop.engine.translate(batch, hop.source, hop.target)
                 except EngineError as exc:
                     got = [Translated(None, f"{hop.engine.name}: {exc}")] * len(batch)
+                _count(hop.engine.name, batch, time.monotonic() - t0)
                 if len(got) != len(batch):  # an engine bug must not shift sentences
                     got = [Translated(None, f"{hop.engine.name} returned {len(got)} results "
                                             f"for {len(batch)} segments")] * len(batch)
