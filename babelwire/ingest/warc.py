@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import BytesIO
@@ -22,6 +23,8 @@ from babelwire.ingest import pipeline
 from babelwire.jobs.runner import RunStats
 from babelwire.store import queries
 from babelwire.store.models import DUPLICATE, PENDING, READY, Article
+
+LOGGER = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -82,7 +85,8 @@ def _store_record(ctx: Context, record: Any, summary: WarcSummary,
     if ctype and ctype not in HTML_TYPES:
         summary.skipped["not_html"] += 1
         return None
-    status = int(http.get_statuscode() or 0)
+    code = http.get_statuscode() or "0"
+    status = int(code) if code.isascii() and code.isdigit() else 0  # "2x0" (fuzzing)
     if status != 200:
         summary.skipped["http_status"] += 1
         return None
@@ -130,6 +134,26 @@ def _add_outcomes(summary: WarcSummary, stats: RunStats) -> WarcSummary:
     return out
 
 
+def _records(stream: IO[bytes], path: Path | str, summary: WarcSummary) -> Iterator[Any]:
+    """warcio's records; a damaged record that warcio fails on in its own way (found by
+    fuzzing: AttributeError on a record without WARC-Target-URI) ends the file there,
+    counted as one unreadable record instead of stopping the import."""
+    records = iter(ArchiveIterator(stream))
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except ArchiveLoadFailed:
+            raise
+        except Exception as exc:
+            LOGGER.warning("%s: unreadable record, rest of the file skipped: %r", path, exc)
+            summary.records += 1
+            summary.skipped["unreadable_record"] += 1
+            return
+        yield record
+
+
 # how many submitted records may wait for the pipeline (their pages are in the store; the
 # reader slows down instead of filling it)
 BACKLOG = 256
@@ -161,7 +185,7 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
                 summary.files += 1
                 _check_warc(stream, path)
                 try:
-                    for record in ArchiveIterator(stream):
+                    for record in _records(stream, path, summary):
                         if record.rec_type != "response":
                             continue
                         summary.records += 1
