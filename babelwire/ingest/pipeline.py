@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from babelwire import metrics
@@ -378,7 +377,7 @@ async def index_articles(ctx: Context, jobs: Sequence[tuple[int, bool]]) -> list
     per language the model lacks) and one transaction for the whole batch."""
     from babelwire.similar.embed import article_text
     from babelwire.similar.vectors import EmbeddingsUnavailable, to_bytes
-    from babelwire.store.models import ArticleVector, Block
+    from babelwire.store import vectors as stored_vectors
     from babelwire.translate.articles import text_blocks
 
     space = ctx.vectors
@@ -391,13 +390,7 @@ async def index_articles(ctx: Context, jobs: Sequence[tuple[int, bool]]) -> list
     ids = list(dict.fromkeys(aid for aid, _ in jobs))
     redo = {aid for aid, again in jobs if again}
     with ctx.db.session() as s:
-        arts = {a.id: a for a in s.scalars(select(Article).where(Article.id.in_(ids)))}
-        have = {v.article_id: v.model for v in s.scalars(
-            select(ArticleVector).where(ArticleVector.article_id.in_(ids)))}
-        blocks: dict[int, list[Block]] = {}
-        for b in s.scalars(select(Block).where(Block.article_id.in_(ids))
-                           .order_by(Block.article_id, Block.position)):
-            blocks.setdefault(b.article_id, []).append(b)
+        arts, have, blocks = stored_vectors.index_inputs(s, ids)
         for aid in ids:
             art = arts.get(aid)
             if art is None or art.status != READY:
@@ -423,9 +416,8 @@ async def index_articles(ctx: Context, jobs: Sequence[tuple[int, bool]]) -> list
                         done[aid] = IndexResult(aid, "not_ready")
                         continue
                     assert art.published_at is not None
-                    s.execute(delete(ArticleVector).where(ArticleVector.article_id == aid))
-                    s.add(ArticleVector(article_id=aid, model=model, vector=to_bytes(vector),
-                                        published_at=art.published_at, created_at=now))
+                    stored_vectors.replace(s, art, model=model, vector=to_bytes(vector),
+                                           now=now)
                     cluster.assign_story(
                         s, space, art, vector,
                         window=timedelta(days=ctx.settings.story_window_days),
@@ -434,8 +426,7 @@ async def index_articles(ctx: Context, jobs: Sequence[tuple[int, bool]]) -> list
                     space.add_local(aid, vector, art.published_at.timestamp())
                     placed.append(aid)
                 # the story of each, after any merge the later ones caused
-                final = {aid: story for aid, story in s.execute(
-                    select(Article.id, Article.story_id).where(Article.id.in_(placed)))}
+                final = stored_vectors.stories_of(s, placed)
         except BaseException:
             space.restore(placed)  # as stored: the new vectors were not
             raise
@@ -469,8 +460,7 @@ def _embed(ctx: Context, texts: list[str], languages: list[str]) -> Any:
 
 def _find_original(ctx: Context, s: Session, art: Article, fingerprint: int,
                    paragraphs: dict[int, int]) -> tuple[int, str] | None:
-    same_url = s.scalar(select(Article.id).where(
-        Article.url == art.url, Article.id != art.id, Article.status == READY).limit(1))
+    same_url = queries.ready_with_url(s, art.url, exclude_id=art.id)
     if same_url is not None:
         return same_url, "same_url"
     assert art.content_hash is not None

@@ -22,10 +22,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from babelwire.similar.vectors import VectorSpace, from_bytes, to_bytes
+from babelwire.store import story_writer as stories
 from babelwire.store.models import DUPLICATE, READY, Article, Story
 
 NEIGHBOURS = 20
@@ -38,10 +38,6 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 0 else v
 
 
-# any constant: the key of PostgreSQL's transaction-level advisory lock on story assignment
-STORY_LOCK_KEY = 0x62776C73  # "bwls"
-
-
 def lock_stories(s: Session) -> None:
     """Serialise story assignment across processes until this transaction ends.
 
@@ -50,15 +46,14 @@ def lock_stories(s: Session) -> None:
     before syncing the process's index, so the index holds every article committed before.
     SQLite runs one writer at a time and Babelwire's in-process runner assigns from one
     thread, so there is nothing to take there."""
-    if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
+    stories.lock_assignment(s)
 
 
 def assign_story(s: Session, space: VectorSpace, art: Article, vector: np.ndarray, *,
                  window: timedelta, threshold: float, now: datetime) -> Story:
     """Put a READY article (not yet in a story) into the best story, or a new one."""
     if art.story_id is not None:
-        story = s.get(Story, art.story_id)
+        story = stories.get(s, art.story_id)
         if story is not None:
             return story
     assert art.published_at is not None
@@ -71,12 +66,9 @@ def assign_story(s: Session, space: VectorSpace, art: Article, vector: np.ndarra
     best_score = threshold
     candidates: list[Story] = []
     if near:
-        # status checked here: in SQL it sends SQLite down the status index (see recount)
-        story_ids = {story for story, status in s.execute(
-            select(Article.story_id, Article.status).where(Article.id.in_(near)))
-            if story is not None and status == READY}
+        story_ids = stories.stories_of_ready(s, near)
         model = space.model
-        candidates = [st for st in s.scalars(select(Story).where(Story.id.in_(story_ids)))
+        candidates = [st for st in stories.load(s, story_ids)
                       if st.centroid is not None and st.model == model
                       and st.merged_into is None]
         for story in candidates:
@@ -85,19 +77,14 @@ def assign_story(s: Session, space: VectorSpace, art: Article, vector: np.ndarra
             if score >= best_score:
                 best, best_score = story, score
     if best is None:
-        best = Story(created_at=now, updated_at=now, centroid=to_bytes(vector),
-                     model=space.model)
-        s.add(best)
-        s.flush()
+        best = stories.new(s, now=now, centroid=to_bytes(vector), model=space.model)
     else:
         assert best.centroid is not None
         best.centroid = to_bytes(from_bytes(best.centroid) + vector)
         best.updated_at = now
     art.story_id = best.id
     # its wire copies, stored before it had a story, join it too
-    s.execute(update(Article).where(Article.duplicate_of == art.id)
-              .values(story_id=best.id))
-    s.flush()
+    stories.adopt_copies(s, art.id, best.id)
     recount(s, best)
     best = _merge_close(s, best, [c for c in candidates if c.id != best.id], threshold, now)
     art.story_id = best.id
@@ -118,8 +105,7 @@ def _merge_close(s: Session, story: Story, others: list[Story], threshold: float
         keep, gone = sorted((story, other), key=lambda st: (-st.articles, st.id))
         assert keep.centroid is not None and gone.centroid is not None
         sum_gone = from_bytes(gone.centroid)
-        embedded = s.scalar(select(func.count()).where(Article.story_id == gone.id,
-                                                       Article.status == READY)) or 1
+        embedded = stories.embedded_count(s, gone.id) or 1
         # mean over gone's members of cos(member, keep's centroid) = sum . unit(keep) / n
         score = float(np.dot(sum_gone, _unit(from_bytes(keep.centroid)))) / embedded
         if score < threshold:
@@ -132,8 +118,7 @@ def _merge_close(s: Session, story: Story, others: list[Story], threshold: float
 def merge(s: Session, keep: Story, gone: Story, now: datetime) -> None:
     """Move every member of `gone` into `keep`; `gone` stays as a pointer to `keep` (old
     links to it redirect), as do stories merged into it before."""
-    s.execute(update(Article).where(Article.story_id == gone.id).values(story_id=keep.id))
-    s.execute(update(Story).where(Story.merged_into == gone.id).values(merged_into=keep.id))
+    stories.move_members(s, gone.id, keep.id)
     if keep.centroid is not None and gone.centroid is not None:
         keep.centroid = to_bytes(from_bytes(keep.centroid) + from_bytes(gone.centroid))
     keep.updated_at = gone.updated_at = now
@@ -148,12 +133,8 @@ def merge(s: Session, keep: Story, gone: Story, now: datetime) -> None:
 def recount(s: Session, story: Story) -> None:
     """Refresh a story's coverage counts, times and lead article from its members.
 
-    One query by story id, counted here: filtering by status in SQL lets a planner prefer the
-    status index, which nearly every article matches, over the story's own rows."""
-    rows = [r for r in s.execute(
-        select(Article.id, Article.status, Article.source_id, Article.country,
-               Article.language, Article.published_at).where(Article.story_id == story.id))
-            if r[1] in MEMBERS]
+    Counted here, not in SQL (see story_writer.member_rows)."""
+    rows = [r for r in stories.member_rows(s, story.id) if r[1] in MEMBERS]
     story.articles = len(rows)
     story.sources = len({r[2] for r in rows if r[2] is not None})
     story.countries = len({r[3] for r in rows if r[3] is not None})
@@ -169,11 +150,11 @@ def join_original_story(s: Session, art: Article) -> None:
     """A wire copy joins its original's story (if the original has one yet) and counts."""
     if art.duplicate_of is None:
         return
-    story_id = s.scalar(select(Article.story_id).where(Article.id == art.duplicate_of))
+    story_id = stories.story_of(s, art.duplicate_of)
     if story_id is None:
         return
     art.story_id = story_id
     s.flush()
-    story = s.get(Story, story_id)
+    story = stories.get(s, story_id)
     if story is not None:
         recount(s, story)

@@ -245,6 +245,11 @@ def article_by_key(session: Session, url_key: str) -> Article | None:
     return session.scalar(select(Article).where(Article.url_key == url_key))
 
 
+def ready_with_url(session: Session, url: str, *, exclude_id: int) -> int | None:
+    return session.scalar(select(Article.id).where(
+        Article.url == url, Article.id != exclude_id, Article.status == READY).limit(1))
+
+
 def exact_duplicate(session: Session, content_hash: str, exclude_id: int) -> int | None:
     q = (select(Article.id).where(Article.content_hash == content_hash, Article.status == READY,
                                   Article.id != exclude_id).order_by(Article.id).limit(1))
