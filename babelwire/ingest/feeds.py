@@ -634,8 +634,11 @@ def _parse_with_feedparser(content: bytes, *, url: str, content_type: str | None
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     # BytesIO, never bytes or str: feedparser treats a str as a URL to fetch and tries
     # bytes as a file name to open.
-    parsed = feedparser.parse(io.BytesIO(content), response_headers=headers,
-                              resolve_relative_uris=True, sanitize_html=True)
+    try:
+        parsed = feedparser.parse(io.BytesIO(content), response_headers=headers,
+                                  resolve_relative_uris=True, sanitize_html=True)
+    except ValueError as exc:  # found by fuzzing: encoding="\x80tf-8" or "\x00tf-8"
+        raise FeedError("malformed", f"unreadable encoding declaration: {exc}") from exc
     feed = _get(parsed, "feed") or {}
     version = _get(parsed, "version") or ""
     bozo_exc = _get(parsed, "bozo_exception") if _get(parsed, "bozo") else None
