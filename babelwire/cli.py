@@ -113,9 +113,7 @@ def _print_crawl_summary(stats: Any) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from babelwire.ingest.charset import decode_body
-    from babelwire.ingest.extract import extract
-    from babelwire.ingest.langid import identify_language
+    from babelwire.ingest.prepare import PageInput, prepare_page, utcnow
 
     failed = 0
     inputs = args.files or ["-"]
@@ -132,11 +130,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
             import gzip
 
             data = gzip.decompress(data)
-        html, _enc = decode_body(data, None)
-        ex = extract(html, args.url)
-        guess = identify_language(ex.text or (ex.title or ""), ex.language_hints)
+        # the pipeline's own preparation of a page: decode, extract, identify the language
+        prepared = prepare_page(PageInput(url=args.url or "", status=200, body=data,
+                                          content_type="text/html", headers={},
+                                          fetched_at=utcnow()))
+        ex = prepared.extracted
         out = ex.to_json()
-        out["language"] = guess.language
+        out["language"] = prepared.language
         if args.format == "json":
             print(json.dumps(out, ensure_ascii=False))
         else:
