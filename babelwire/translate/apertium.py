@@ -452,11 +452,15 @@ class ApertiumEngine:
     quality = 10
 
     def __init__(self, *, modes_dir: Path = DEFAULT_MODES_DIR, timeout: float = 60.0,
-                 binary: str = "apertium", keep_names: bool = True) -> None:
+                 binary: str = "apertium", keep_names: bool = True,
+                 names_gate: bool = True) -> None:
         self.modes_dir = Path(modes_dir)
         self.timeout = timeout
         self.binary = binary
         self.keep_names = keep_names
+        # pairs where keeping names was measured to cost chrF (names_gate.json) translate
+        # without; names_gate=False protects names on every pair (to measure them)
+        self._names_off = names.gated_pairs() if names_gate else frozenset()
         self._modes = apertium_modes.discover(self.modes_dir)
         self._res = _Resources()
         self._res.states = {pair: _PairState(mode) for pair, mode in self._modes.items()}
@@ -512,7 +516,8 @@ class ApertiumEngine:
             for start in range(0, len(todo), _BATCH_UNITS):
                 chunk = todo[start:start + _BATCH_UNITS]
                 texts = [segments[i] for i in chunk]
-                outs = self._with_names(state, texts) if self.keep_names \
+                outs = self._with_names(state, texts) \
+                    if self.keep_names and (source, target) not in self._names_off \
                     else self._translate_units(state, texts)
                 for i, res in zip(chunk, outs, strict=True):
                     results[i] = res

@@ -34,9 +34,12 @@ without protection, so protection never costs a translation.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -172,9 +175,13 @@ def _features(readings: tuple[str, ...]) -> _Features:
     tags = [_tags(r) for r in known]
     np_tags = [t for t in tags if "np" in t]
     common = [r for r, t in zip(known, tags, strict=True) if "np" not in t]
+    # a determiner is a word of its own (the, la) or one joined to a preposition (del, al),
+    # not an article suffixed to a noun (Basque batu<adj>+a<det>)
+    heads = [_tags(r.split("+", 1)[0]) for r in known]
     found = (
         not known, bool(np_tags), any(t & _PERSON for t in np_tags), bool(common),
-        any(r[:1].isupper() for r in common), any("det" in t for t in tags),
+        any(r[:1].isupper() for r in common),
+        any("det" in h or ("pr" in h and "det" in t) for h, t in zip(heads, tags, strict=True)),
         bool(tags) and all(t & _FUNCTION for t in tags),
         any("n" in t for t in tags if "np" not in t),
         any(t & {"pr", "det"} for t in tags)
@@ -322,8 +329,8 @@ def find_names(texts: Sequence[str], tokens: Sequence[Sequence[Token]],
                 learned.add(w.tok.surface)
             elif w.np and w.common and _linked(words, i) is not None:
                 mark[i] = True  # after an unknown name and connectors: Talavera de la Reina
-            elif articles and not w.initial and not titled and w.common and not w.cap_lemma \
-                    and not after_det[i] and stats.rarely_lower(w.key):
+            elif articles and not w.initial and not titled and w.common and not w.np \
+                    and not w.cap_lemma and not after_det[i] and stats.rarely_lower(w.key):
                 mark[i] = True  # capitalised in mid-sentence, rarely written in lower case
         if not titled:  # a title opened by a capitalised article: told The Sunday Telegraph
             for i, w in enumerate(words):
@@ -354,6 +361,26 @@ def find_names(texts: Sequence[str], tokens: Sequence[Sequence[Token]],
                 out.append((start, w.tok.end))
         spans.append(out)
     return spans
+
+
+# --- the per-pair gate --------------------------------------------------------------------
+
+GATE_PATH = Path(__file__).with_name("names_gate.json")
+
+
+@cache
+def gated_pairs(path: Path = GATE_PATH) -> frozenset[tuple[str, str]]:
+    """The pairs where keeping names was measured to lower chrF (benchmarks/names.py
+    --write, on the NTREX documents it develops on): those translate without it. The
+    reasons are the pair's, not a word list: a target in another script (Macedonian names
+    come out in Latin letters in English), a pair whose dictionaries already carry the
+    names, an analyser that reads an inflected institution as a name."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    return frozenset(tuple(k.split("-", 1)) for k, v in data.get("pairs", {}).items()
+                     if not v.get("keep_names", True))
 
 
 # --- placeholders ------------------------------------------------------------------------
