@@ -12,6 +12,7 @@ import asyncio
 import gzip
 import http.server
 import resource
+import statistics
 import sys
 import tempfile
 import threading
@@ -108,18 +109,30 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=1300)
     ap.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=2,
+                    help="rounds of (trafilatura alone, end to end), the order alternating")
     args = ap.parse_args()
     if not SHARED.exists():
         print(f"skipped: {SHARED} not found")
         return 0
     pages = load_pages(args.limit)
-    print(f"pages: {len(pages)} ({sum(map(len, pages)) / 1e6:.0f} MB of HTML)")
-    alone = trafilatura_alone(pages)
-    print(f"trafilatura.extract alone:   {alone:7.1f} pages/s")
-    e2e, counts = end_to_end(pages, args.db, args.workers)
-    print(f"babelwire end to end:        {e2e:7.1f} pages/s  ({e2e / alone:.2f}x trafilatura "
-          f"alone; target >= 0.5x)")
-    print(f"outcomes: {dict(sorted(counts.items()))}")
+    print(f"pages: {len(pages)} ({sum(map(len, pages)) / 1e6:.0f} MB of HTML); each round "
+          "runs trafilatura.extract alone (one process) and babelwire end to end on them")
+    ratios: list[float] = []
+    counts: dict = {}
+    for r in range(max(1, args.repeat)):
+        if r % 2 == 0:
+            alone = trafilatura_alone(pages)
+            e2e, counts = end_to_end(pages, args.db, args.workers)
+        else:
+            e2e, counts = end_to_end(pages, args.db, args.workers)
+            alone = trafilatura_alone(pages)
+        ratios.append(e2e / alone)
+        print(f"round {r + 1}: trafilatura.extract alone {alone:6.1f} pages/s   "
+              f"babelwire end to end {e2e:6.1f} pages/s   ratio {e2e / alone:.2f}x")
+    print(f"ratio median {statistics.median(ratios):.2f}x (min {min(ratios):.2f}, "
+          f"max {max(ratios):.2f}; target >= 0.8x)")
+    print(f"outcomes (last round): {dict(sorted(counts.items()))}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak memory (RSS): main process {peak:.0f} MB, largest extraction worker "
