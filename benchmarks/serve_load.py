@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.server
 import statistics
 import sys
@@ -80,7 +81,7 @@ def _latencies(url: str, seconds: float, stop: threading.Event | None = None) ->
     lock = threading.Lock()
 
     def client() -> None:
-        with httpx.Client(timeout=30) as c:
+        with httpx.Client(timeout=30, follow_redirects=True) as c:
             end = time.monotonic() + seconds
             while time.monotonic() < end and not (stop and stop.is_set()):
                 t0 = time.perf_counter()
@@ -133,7 +134,7 @@ def main() -> int:
             port = s.getsockname()[1]
         settings = Settings.load(env={}, data_dir=tmp, fetch_allow_networks=("127.0.0.0/8",),
                                  fetch_min_delay=0.0, translate=False, page_cache_seconds=0.0,
-                                 feed_min_interval=1.0, port=port)
+                                 feed_min_interval=1.0, feed_max_interval=2.0, port=port)
         ctx = Context.open(settings, catalog=catalog_from_specs([spec]))
         room.published = args.pages
         t0 = time.perf_counter()
@@ -145,8 +146,11 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}/en/a/{aid}"
         started = asyncio.Event()
         loop = asyncio.new_event_loop()
-        th = threading.Thread(target=lambda: loop.run_until_complete(
-            serve_async(ctx, crawl=True, started=started)), daemon=True)
+        def run_server() -> None:
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(serve_async(ctx, crawl=True, started=started))
+
+        th = threading.Thread(target=run_server, daemon=True)
         th.start()
         while not started.is_set():
             time.sleep(0.1)

@@ -244,6 +244,51 @@ def test_worker_killed_mid_run_loses_nothing_doubles_nothing(
     assert state["vectors"] == remote["stored"] and state["unplaced"] == 0
 
 
+def test_redis_restarted_mid_run_the_run_completes(
+        tmp_path: Path, newsroom: Any, redis_server: RedisServer) -> None:
+    """Redis (append-only file, as deployed) stopped and started again while workers are
+    busy: the command keeps waiting, workers reconnect, unacknowledged jobs come back, and
+    the import ends with the same result as in-process."""
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    catalog_dir = write_catalog(newsroom.sources(), tmp_path / "cat")
+    warc = tmp_path / "big.warc.gz"
+    _big_warc(warc, newsroom)
+    local_url = f"sqlite:///{tmp_path / 'local.db'}"
+    local = _import(_env(tmp_path / "local", local_url, catalog_dir), warc)
+    env = _env(tmp_path, store_url, catalog_dir, BABELWIRE_BROKER_URL=redis_server.url,
+               BABELWIRE_BROKER_VISIBILITY_TIMEOUT="5")
+    workers = Workers(env, tmp_path)
+    workers.start("-c", "2")
+    importer = subprocess.Popen([sys.executable, "-m", "babelwire", "import-warc", "--format",
+                                 "json", str(warc)], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        import redis
+
+        r = redis.Redis.from_url(redis_server.url)
+        deadline = time.monotonic() + 300
+        done = 0
+        while time.monotonic() < deadline and done < 5:
+            done = sum(int(v) for k, v in _run_stats(r).items() if k.startswith("articles:"))
+            time.sleep(0.1)
+        r.close()
+        assert done >= 5, "the workers never got going"
+        redis_server.stop()
+        time.sleep(2)
+        redis_server.start()
+        out, err = importer.communicate(timeout=300)
+        assert importer.returncode == 0, err + workers.log()
+    finally:
+        if importer.poll() is None:
+            importer.kill()
+        workers.stop_all()
+    remote = json.loads(out.strip().splitlines()[-1])
+    assert remote == local
+    state = _store_state(store_url, tmp_path, newsroom)
+    assert len(state["ready"]) == remote["stored"] and state["doubled"] == []
+    assert state["vectors"] == remote["stored"] and state["unplaced"] == 0
+
+
 def _run_stats(r: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for key in r.scan_iter(match="babelwire:run:*:stats"):

@@ -24,7 +24,8 @@ import contextlib
 import os
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from babelwire.config import Settings
 from babelwire.jobs import BrokerError, stages
@@ -34,6 +35,7 @@ from babelwire.jobs.stages import Flow, Outcome
 RUN_TTL = 7 * 24 * 3600  # seconds a run's bookkeeping is kept in Redis
 MAX_ERRORS = 200  # error messages kept per run
 TASK = "babelwire.job"
+T = TypeVar("T")
 
 # Remove a finished job's token and add its counts, atomically; returns 1 if the token was
 # open (the job's first completion), else 0 and nothing is counted.
@@ -99,10 +101,13 @@ class _Sender:
     def __init__(self, settings: Settings, app: Any, r: Any) -> None:
         self.settings, self.app, self.r = settings, app, r
 
-    def send(self, stage: str, ids: list[int], flow: Flow, run_id: str) -> str:
+    def send(self, stage: str, ids: list[int], flow: Flow, run_id: str,
+             token: str | None = None) -> str:
+        """Safe to repeat with the same token (after a broker error): the token is added
+        once, and a second message for it finds it gone and does nothing."""
         if stage not in stages.QUEUES:
             raise ValueError(f"unknown job {stage!r}")
-        token = uuid.uuid4().hex
+        token = token or uuid.uuid4().hex
         key = _keys(run_id)[0]
         pipe = self.r.pipeline()
         pipe.sadd(key, token)
@@ -146,10 +151,30 @@ def _worker_state(settings: Settings, app: Any) -> dict[str, Any]:
     return _WORKER
 
 
+BOOKKEEPING_PATIENCE = 120.0  # seconds a worker waits for Redis to come back mid-job
+
+
+def _patiently(fn: Callable[[], T], what: str) -> T:
+    """Run a Redis call, waiting (with backoff) through a broker restart: the job's work is
+    done and must be booked, or the waiting command would never hear of it."""
+    import redis
+
+    deadline = time.monotonic() + BOOKKEEPING_PATIENCE
+    delay = 0.2
+    while True:
+        try:
+            return fn()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if time.monotonic() > deadline:
+                raise BrokerError(f"broker unreachable while {what}: {exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 def _run_job(task: Any, settings: Settings, stage: str, ids: list[int], flow: Flow,
              run_id: str, token: str) -> None:
     w = _worker_state(settings, task.app)
-    if not w["r"].sismember(_keys(run_id)[0], token):
+    if not _patiently(lambda: w["r"].sismember(_keys(run_id)[0], token), "checking a job"):
         return  # done already: redelivered after it had finished
     try:
         out = w["loop"].run_until_complete(stages.run(w["ctx"], stage, ids, flow))
@@ -165,8 +190,14 @@ def _run_job(task: Any, settings: Settings, stage: str, ids: list[int], flow: Fl
     if (task.request.delivery_info or {}).get("redelivered"):
         out.count("redelivered", "")  # its first worker died without acknowledging it
     for name, ident in out.follow:  # before this job's token goes: the run stays open
-        w["sender"].send(name, [ident], flow, run_id)
-    _finish(w, run_id, token, out)
+        follow_token = uuid.uuid4().hex
+
+        def send(name: str = name, ident: int = ident, follow_token: str = follow_token
+                 ) -> str:
+            return str(w["sender"].send(name, [ident], flow, run_id, follow_token))
+
+        _patiently(send, "submitting follow-up jobs")
+    _patiently(lambda: _finish(w, run_id, token, out), "recording a finished job")
 
 
 def _finish(w: dict[str, Any], run_id: str, token: str, out: Outcome) -> None:
