@@ -411,3 +411,12 @@ def test_title_is_the_most_voted_source() -> None:
     # the JSON-LD headline alone outvotes either of the others alone
     assert extract(_titled("Social title", "Structured headline", "Page heading")).title \
         == "Structured headline"
+
+
+def test_captions_and_pull_quotes_stay_out_of_the_body() -> None:
+    figure = ("<figure><img src='a.jpg'><figcaption>The bridge at dawn. Photo: Pat Lens / "
+              "Agency</figcaption></figure>")
+    aside = "<aside class='pullquote'><p>A pull quote repeated from the article</p></aside>"
+    text = extract(page(body=ARTICLE[:400] + figure + ARTICLE[400:] + aside)).text
+    assert "Paragraph 4" in text
+    assert "Pat Lens" not in text and "pull quote" not in text
