@@ -1,6 +1,6 @@
 """Hypothesis profiles for the fuzz tests of the parsers that read the hostile web.
 
-- ``ci`` (the default): a bounded run, 100 examples per property (~12 s in all on 2 cores), no deadline
+- ``ci`` (the default): a bounded run, 100 examples per property (~12 s in all), no deadline
   (a loaded 2-core CI machine must not fail a test for being slow), no example database
   written into the working tree.
 - ``long``: many examples per property, for an on-demand session:
