@@ -988,7 +988,10 @@ def test_quality_on_real_pages_of_one_publisher(tmp_path: Path) -> None:
     sc = total(evaluate(_db_in(tmp_path / "plain"), streams))
     assert sc.boilerplate >= 20 and sc.real >= 3000
     assert sc.recall >= FUNDUS_RECALL_FLOOR, sc.missed
-    assert sc.teasers_found >= FUNDUS_NATURAL_TEASERS_FOUND, sc.missed
+    # Metro's "MORE : <headline>" teasers are in no article's JSON-LD articleBody, so
+    # extraction itself now leaves them out (extract._agree_with_article_body): the learner
+    # has those left to find (the synthetic teasers below test it on every publisher).
+    assert sc.teasers_found >= min(FUNDUS_NATURAL_TEASERS_FOUND, sc.teasers), sc.missed
     assert sc.lost_share <= FUNDUS_LOST_CEILING, sc.lost_texts
     tz = total(evaluate(_db_in(tmp_path / "teasers"), with_teasers(streams)))
     assert tz.teasers >= 140 and tz.real >= 3000
