@@ -1,10 +1,19 @@
 """Article extraction: metadata plus the body as ordered plain-text blocks.
 
+The page is parsed once; that one tree serves the metadata, the body and the byline.
+
 The body comes from trafilatura's XML tree (``<head>`` -> heading, ``<p>`` -> paragraph,
 ``<quote>`` -> quote, ``<list><item>`` -> list_item, table rows -> paragraphs with cells
-joined by `` | ``). Metadata is our own reading of JSON-LD, ``og:``/``article:`` meta tags
-and ``<link rel=canonical>``, with trafilatura's (and htmldate's) readings as the fallback:
-on the 258 fundus test pages our titles match exactly 81% of the time, trafilatura's 67%
+joined by `` | ``). Its fast cascade runs first; the full one (readability and justext as
+fallbacks, 40% more time) only where the fast text is short or has no paragraphs (about
+15% of real pages). Where the page's JSON-LD ``articleBody`` matches the extraction, the
+blocks it does not hold go (`structured.confirmed`). Captions and pull quotes
+(``<figure>``, ``<aside>``) stay out.
+
+Metadata is our own reading of JSON-LD, ``og:``/``article:`` meta tags and
+``<link rel=canonical>``, with trafilatura's (and htmldate's) readings as the fallback; the
+title is a weighted vote of JSON-LD headline, og:title, h1 and twitter:title. On the 258
+fundus test pages our titles match exactly 83% of the time, trafilatura's 67%
 (``python benchmarks/extraction_quality.py`` prints these figures).
 
 Block text is plain, unescaped text: no markup survives, entities are decoded once
