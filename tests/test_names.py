@@ -191,4 +191,112 @@ def test_gate_names_kept_and_chrf_en_es() -> None:
     assert names_kept.total > 300
     assert chrf >= raw_chrf, (chrf, raw_chrf)
     assert names_kept.share > raw_names.share + 0.08, (names_kept.share, raw_names.share)
-    assert names_kept.share >= 0.90, names_kept.share
+    assert names_kept.share >= 0.912, names_kept.share  # measured 0.918
+
+
+# --- what the pair's own dictionaries settle ----------------------------------------------
+
+def test_an_article_suffixed_to_a_word_is_no_determiner() -> None:
+    """Basque writes its article as a suffix (batu<adj>+a<det>): that word is no determiner
+    (an institution after a determiner is left to Apertium; Basque has none to go by)."""
+    det = 5  # the position of "det" in names._features
+    assert not names._features(("batu<adj><izo>+a<det><art><pl>+ko<post>",))[det]
+    assert names._features(("the<det><def><sp>",))[det]
+    assert names._features(("de<pr>+el<det><def><m><sg>",))[det]  # Spanish "del"
+
+
+needs_es_ca = pytest.mark.skipif(not _have("spa-cat"), reason="apertium-spa-cat is missing")
+
+
+@needs_es_ca
+def test_a_word_the_dictionary_knows_as_a_proper_noun_is_left_to_it() -> None:
+    """"China" is a proper noun in the Spanish dictionary (and a common noun): Apertium
+    translates it as the name it is (Catalan "Xina"), so capitalisation statistics alone do
+    not protect it; an unknown-word name next to it still goes through."""
+    eng = ApertiumEngine(timeout=60)
+    try:
+        texts = ["El presidente de la comisión visitó China y habló con los ministros de la "
+                 "región sobre el comercio."] * 5
+        tokens = eng.analyse(texts, "es", "ca")
+        assert tokens is not None
+        china = next(t for t in tokens[0] if t.surface == "China")
+        assert any("<np>" in r for r in china.readings)
+        spans = names.find_names(texts, tokens)
+        assert all(texts[0][a:b] != "China" for sp in spans for a, b in sp)
+        out = eng.translate(texts[:1], "es", "ca")[0].text or ""
+        assert "Xina" in out, out
+    finally:
+        eng.close()
+
+
+def test_gate_file_turns_names_off_per_pair(tmp_path: Path) -> None:
+    gate = tmp_path / "gate.json"
+    gate.write_text('{"pairs": {"mk-en": {"keep_names": false}, "en-es": '
+                    '{"keep_names": true}}}', encoding="utf-8")
+    assert names.gated_pairs(gate) == frozenset({("mk", "en")})
+    assert names.gated_pairs(tmp_path / "absent.json") == frozenset()
+
+
+@pytest.mark.skipif(not _have("mkd-eng"), reason="apertium-mkd-eng is missing")
+def test_a_gated_pair_translates_as_without_names() -> None:
+    """The bundled gate (benchmarks/names.py --write) turns protection off where it was
+    measured to lower chrF; such a pair's output is the engine's without names."""
+    pairs = names.gated_pairs()
+    assert ("mk", "en") in pairs  # Cyrillic names kept would stay Cyrillic in English
+    text = ["Доналд Трамп рече дека Мајк Пенс ќе дојде во понеделник."]
+    gated, plain, forced = (ApertiumEngine(), ApertiumEngine(keep_names=False),
+                            ApertiumEngine(names_gate=False))
+    try:
+        out = gated.translate(text, "mk", "en")[0].text
+        assert out == plain.translate(text, "mk", "en")[0].text
+        assert "Donald" in (out or "")
+        assert "Доналд" in (forced.translate(text, "mk", "en")[0].text or "")
+    finally:
+        for eng in (gated, plain, forced):
+            eng.close()
+
+
+# (pair, names kept floor): the default engine's figure on the first GATE_LINES lines, less
+# about 0.005 (measured: en-es 0.918, es-en 0.980, fr-es 0.984, pt-es 0.989; es-ca 0.943,
+# eu-es 0.981 and mk-en 0.991 are gated, as without names)
+PAIR_FLOORS: list[tuple[tuple[str, str], float]] = [
+    (("en", "es"), 0.912), (("es", "en"), 0.975), (("fr", "es"), 0.978), (("pt", "es"), 0.984),
+    (("es", "ca"), 0.938), (("eu", "es"), 0.976), (("mk", "en"), 0.986)]
+CHRF_NOISE = 0.05  # as in test_quality_translation: pt-es is +0.01 on the dev documents
+# and -0.02 on these 400 lines
+
+
+@pytest.mark.skipif(not NTREX.exists(), reason="../shared/data/mt-ntrex128 is absent")
+@pytest.mark.parametrize(("pair", "floor"), PAIR_FLOORS, ids=lambda p: "-".join(p)
+                         if isinstance(p, tuple) else None)
+def test_gate_chrf_never_below_the_engine_without_names(pair: tuple[str, str],
+                                                        floor: float) -> None:
+    """The engine as configured by default (names kept, the per-pair gate) against the same
+    engine without names, on NTREX documents as batches: chrF never lower, names kept at
+    least the pinned floor (the pairs the brief of issue 10 named, three of them gated)."""
+    probe = ApertiumEngine()
+    have = pair in probe.pairs()
+    probe.close()
+    if not have:
+        pytest.skip(f"no Apertium pair {pair}")
+    sources = ne.read(NTREX, ne.NTREX_LANGS[pair[0]][0], GATE_LINES)
+    refs = [ne.read(NTREX, stem, GATE_LINES) for stem in ne.NTREX_LANGS[pair[1]]]
+    docs = ne.documents(NTREX, GATE_LINES)
+    scores = {}
+    for keep in (False, True):
+        eng = ApertiumEngine(keep_names=keep)
+        try:
+            out: list[str] = []
+            for start, end in docs:
+                for src, res in zip(sources[start:end],
+                                    eng.translate(sources[start:end], *pair), strict=True):
+                    assert res.ok, res.error
+                    out.append(" ".join((res.text or src).splitlines()))
+        finally:
+            eng.close()
+        scores[keep] = (ne.names_kept(sources, out, refs), ne.chrf(out, refs))
+    (raw_names, raw_chrf), (kept, chrf) = scores[False], scores[True]
+    print(f"{pair}: names kept {kept.share:.3f} (without {raw_names.share:.3f}), chrF "
+          f"{chrf:.2f} (without {raw_chrf:.2f})")
+    assert chrf >= raw_chrf - CHRF_NOISE, (chrf, raw_chrf)
+    assert kept.share >= floor, kept.share
