@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from babelwire.context import Context
 from babelwire.similar import lexical
 from babelwire.similar.vectors import EmbeddingsUnavailable, VectorSpace, from_bytes
-from babelwire.store.models import READY, Article, ArticleVector, Source
-from babelwire.store.reader import Item, by_ids, publisher_shown
+from babelwire.store import vectors as stored_vectors
+from babelwire.store.reader import Item, by_ids
 
 CANDIDATES = 60
 PER_SOURCE = 2
@@ -46,8 +45,7 @@ def article_vector(s: Session, space: VectorSpace, article_id: int) -> np.ndarra
     vec = space.index.vector(article_id)
     if vec is not None:
         return vec
-    row = s.scalar(select(ArticleVector.vector).where(ArticleVector.article_id == article_id,
-                                                      ArticleVector.model == space.model))
+    row = stored_vectors.stored_vector(s, article_id, space.model)
     return from_bytes(row) if row is not None else None
 
 
@@ -55,8 +53,7 @@ def neighbours(s: Session, space: VectorSpace, article_id: int, *, window: timed
                limit: int = 8, original_language: str | None = None,
                diversify: bool = True) -> list[Neighbour]:
     """The article's similar news, best first (scores are cosine similarities)."""
-    me = s.execute(select(Article.published_at, Article.source_id, Article.country,
-                          Article.language).where(Article.id == article_id)).first()
+    me = stored_vectors.neighbour_origin(s, article_id)
     if me is None or me[0] is None:
         return []
     published: datetime = me[0]
@@ -71,13 +68,7 @@ def neighbours(s: Session, space: VectorSpace, article_id: int, *, window: timed
                               time_to=t + w, exclude={article_id})
     if not hits:
         return []
-    # looked up by primary key, the status checked here: given "status = 'ready'" in SQL,
-    # SQLite seeks the status index instead, ~3x slower at 1M articles
-    rows = {r[0]: r[:4] for r in s.execute(
-        select(Article.id, Article.source_id, Article.country, Article.language,
-               Article.status)
-        .join(Source, Article.source_id == Source.id, isouter=True)
-        .where(Article.id.in_([h[0] for h in hits]), publisher_shown())) if r[4] == READY}
+    rows = stored_vectors.shown_candidates(s, [h[0] for h in hits])
     found = []
     for aid, score in hits:
         row = rows.get(aid)
