@@ -125,7 +125,7 @@ def create_app(ctx: Context, *, ondemand: OnDemand | None = None) -> Starlette:
     ]
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return pages.not_found(request)
+        return await pages.not_found(request)
 
     app = Starlette(routes=routes, middleware=[Middleware(Timing), Middleware(SecurityHeaders)],
                     exception_handlers={404: not_found})

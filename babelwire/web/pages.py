@@ -4,29 +4,28 @@ a short budget, then left to finish in the background."""
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import replace
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from babelwire.context import Context
-from babelwire.similar.news import similar_news
-from babelwire.store import reader, stories
-from babelwire.store.models import Translation
+from babelwire.store import reader
 from babelwire.store.search import Filters, QueryError
-from babelwire.translate.articles import AlignedBlock, aligned_text, notice_blocks
+from babelwire.translate.articles import notice_blocks
 from babelwire.web.cache import TTLCache
 from babelwire.web.i18n import language_name
 from babelwire.web.ondemand import OnDemand
 from babelwire.web.render import Renderer, slugify
-from babelwire.web.views.common import as_read
+from babelwire.web.views.article import MODES, after_wait, load_article, page_values
+from babelwire.web.views.front import build_front
+from babelwire.web.views.listing import ListingFilters, build_listing
 from babelwire.web.views.search import BadRequest, SearchView, build_search
+from babelwire.web.views.story import build_story
 
 COOKIE_AGE = 365 * 24 * 3600
 MAX_QUERY = 200
@@ -62,35 +61,26 @@ class Pages:
         codes = [c for c in raw.split(".")[:MAX_READS] if LANG_CODE.fullmatch(c)]
         return tuple(dict.fromkeys(c for c in codes if c != lang))
 
-    def _common(self, request: Request, lang: str, country: str | None = None
-                ) -> dict[str, Any]:
-        with self.ctx.db.session() as s:
-            countries = reader.source_countries(s)
+    def _common(self, request: Request, lang: str, country: str | None = None,
+                countries: list[str] | None = None) -> dict[str, Any]:
+        """What every page's frame shows; `countries` from the view's own read, else read
+        here (call it in a thread)."""
+        if countries is None:
+            with self.ctx.db.session() as s:
+                countries = reader.source_countries(s)
         return {"countries": countries, "country": country,
                 "reads": self.reads(request, lang)}
 
-    def not_found(self, request: Request, lang: str | None = None) -> Response:
+    async def not_found(self, request: Request, lang: str | None = None) -> Response:
         lang = lang or self._preferred(request)
-        return self.r.page(request, "404.html", lang, status=404,
-                           **self._common(request, lang))
+        common = await run_in_threadpool(self._common, request, lang)
+        return self.r.page(request, "404.html", lang, status=404, **common)
 
     def _preferred(self, request: Request) -> str:
         cookie = request.cookies.get("lang")
         if cookie in self.languages:
             return str(cookie)
         return self.r.i18n.negotiate(request.headers.get("accept-language"))
-
-    @staticmethod
-    def _as_read(s: Session, items: list[reader.Item], reads: tuple[str, ...]
-                 ) -> list[reader.Item]:
-        return as_read(s, items, reads)
-
-    def _stories_as_read(self, s: Session, top: list[stories.StorySummary],
-                         reads: tuple[str, ...]) -> list[stories.StorySummary]:
-        if not reads:
-            return top
-        leads = self._as_read(s, [st.lead for st in top], reads)
-        return [replace(st, lead=lead) for st, lead in zip(top, leads, strict=True)]
 
     # ------------------------------------------------------------------ pages
 
@@ -114,56 +104,41 @@ class Pages:
     async def front(self, request: Request) -> Response:
         lang = self._lang(request)
         if lang is None:
-            return self.not_found(request)
+            return await self.not_found(request)
         cached = self._cached(request)
         if cached is not None:
             return cached
-        common = self._common(request, lang)
-        reads = common["reads"]
-        with self.ctx.db.session() as s:
-            top = self._stories_as_read(s, stories.top_stories(s, lang, limit=12), reads)
-            # before any story is formed (embeddings off or still running): newest first
-            latest = [] if top else self._as_read(
-                s, reader.list_articles(s, lang=lang, limit=12)[0], reads)
-            sections = []
-            for code in common["countries"]:
-                items, _ = reader.list_articles(s, lang=lang, country=code,
-                                                limit=FRONT_PER_COUNTRY)
-                if items:
-                    sections.append((code, self._as_read(s, items, reads)))
-        return self._keep(request, self.r.page(request, "front.html", lang, top=top,
-                                               latest=latest, sections=sections, **common))
+        reads = self.reads(request, lang)
+        front = await run_in_threadpool(build_front, self.ctx, lang, reads)
+        common = self._common(request, lang, countries=front.countries)
+        return self._keep(request, self.r.page(
+            request, "front.html", lang, top=front.top, latest=front.latest,
+            sections=front.sections, **common))
 
     async def story(self, request: Request) -> Response:
         """/{lang}/s/{id}: a story's full coverage, grouped by country."""
         lang = self._lang(request)
         if lang is None:
-            return self.not_found(request)
+            return await self.not_found(request)
         cached = self._cached(request)
         if cached is not None:
             return cached
-        asked = request.path_params["id"]
-        common = self._common(request, lang)
-        reads = common["reads"]
-        with self.ctx.db.session() as s:
-            now_in = stories.current_id(s, asked)
-            cov = stories.story_coverage(s, asked, lang) if now_in == asked else None
-            if cov is not None and reads:
-                cov.summary = self._stories_as_read(s, [cov.summary], reads)[0]
-                cov.by_country = [(code, self._as_read(s, items, reads))
-                                  for code, items in cov.by_country]
-        if now_in is not None and now_in != asked:  # merged into another story
-            return RedirectResponse(f"/{lang}/s/{now_in}", status_code=301)
-        if cov is None:
-            return self.not_found(request, lang)
-        return self._keep(request, self.r.page(request, "story.html", lang, cov=cov,
-                                               **common))
+        reads = self.reads(request, lang)
+        story = await run_in_threadpool(build_story, self.ctx, request.path_params["id"],
+                                        lang, reads, with_countries=True)
+        if story.merged_into is not None:
+            return RedirectResponse(f"/{lang}/s/{story.merged_into}", status_code=301)
+        if story.coverage is None:
+            return await self.not_found(request, lang)
+        common = self._common(request, lang, countries=story.countries)
+        return self._keep(request, self.r.page(request, "story.html", lang,
+                                               cov=story.coverage, **common))
 
     async def listing(self, request: Request) -> Response:
         """/{lang}/all and /{lang}/{country}/ (with filters and keyset pagination)."""
         lang = self._lang(request)
         if lang is None:
-            return self.not_found(request)
+            return await self.not_found(request)
         cached = self._cached(request)
         if cached is not None:
             return cached
@@ -171,170 +146,89 @@ class Pages:
         if country is not None:
             country = country.upper()
             if len(country) != 2 or not country.isalpha():
-                return self.not_found(request, lang)
+                return await self.not_found(request, lang)
         params = request.query_params
-        filt_country = country or (params.get("country") or "").upper()[:2] or None
-        source = (params.get("source") or "")[:80] or None
-        original = (params.get("original") or "")[:10] or None
-        cursor = reader.Cursor.decode(params.get("cursor"))
-        common = self._common(request, lang, country)
-        if country and country not in common["countries"]:
-            return self.not_found(request, lang)
-        with self.ctx.db.session() as s:
-            items, nxt = reader.list_articles(s, lang=lang, country=filt_country,
-                                              source=source, original_language=original,
-                                              cursor=cursor, limit=30)
-            items = self._as_read(s, items, common["reads"])
-            srcs = reader.sources(s, filt_country)
+        filters = ListingFilters(
+            country=country or (params.get("country") or "").upper()[:2] or None,
+            source=(params.get("source") or "")[:80] or None,
+            original=(params.get("original") or "")[:10] or None)
+        listing = await run_in_threadpool(
+            build_listing, self.ctx, lang, filters, cursor=params.get("cursor"),
+            reads=self.reads(request, lang), with_choices=True)
+        if country and country not in listing.countries:
+            return await self.not_found(request, lang)
+        common = self._common(request, lang, country, countries=listing.countries)
         return self._keep(request, self.r.page(
-            request, "listing.html", lang, items=items,
-            next_cursor=nxt.encode() if nxt else None, sources=srcs,
-            filters={"country": filt_country, "source": source, "original": original},
+            request, "listing.html", lang, items=listing.items,
+            next_cursor=listing.next_cursor, sources=listing.sources,
+            filters={"country": filters.country, "source": filters.source,
+                     "original": filters.original},
             page_country=country, **common))
 
     async def article_redirect(self, request: Request) -> Response:
         lang = self._lang(request)
         if lang is None:
-            return self.not_found(request)
+            return await self.not_found(request)
         aid = request.path_params["id"]
-        with self.ctx.db.session() as s:
-            view = reader.get_article(s, aid, lang)
-        if view is None:
-            return self.not_found(request, lang)
-        slug = slugify(view.item.title) or "article"
+        model = await run_in_threadpool(load_article, self.ctx, aid, lang, related=False)
+        if model is None:
+            return await self.not_found(request, lang)
+        slug = slugify(model.view.item.title) or "article"
         mode = request.query_params.get("view")
-        suffix = f"?view={mode}" if mode in ("original", "bilingual", "translated") else ""
+        suffix = f"?view={mode}" if mode in MODES else ""
         return RedirectResponse(f"/{lang}/a/{aid}-{slug}{suffix}", status_code=301)
 
-    def _translation(self, aid: int, language: str) -> Translation | None:
-        with self.ctx.db.session() as s:
-            view = reader.get_article(s, aid, language)
-            return view.translation if view is not None else None
-
-    def _fallback(self, view: reader.ArticleView, reads: tuple[str, ...], policy: str
-                  ) -> tuple[str, Translation | None] | None:
-        """A language the reader reads that the article can be shown in, translated, when
-        none reaches the page's language: one with a current translation, else the first
-        with a route."""
-        art = view.article
-        source = art.language or ""
-        routed = None
-        for code in reads:
-            tr = self._translation(art.id, code)
-            if aligned_text(art, view.blocks, policy, tr).current:
-                return code, tr
-            if routed is None and self.ctx.translator.has_route(source, code):
-                routed = (code, tr)
-        return routed
-
     async def article(self, request: Request) -> Response:
+        """The article page: its model is loaded in a thread (views/article.py); only the
+        wait for an on-demand translation happens here, within the request's budget."""
         lang = self._lang(request)
         if lang is None:
-            return self.not_found(request)
+            return await self.not_found(request)
         cached = self._cached(request)
         if cached is not None:
             return cached
         aid = request.path_params["id"]
         asked_view = request.query_params.get("view")
-        mode = asked_view if asked_view in ("translated", "original", "bilingual") \
-            else "translated"
+        mode = asked_view if asked_view in MODES else "translated"
         reads = self.reads(request, lang)
-        with self.ctx.db.session() as s:
-            view = reader.get_article(s, aid, lang)
-            if view is None:
-                return self.not_found(request, lang)
-            similar = self._as_read(s, self.similar.get_or_compute(
-                (aid, lang), lambda: similar_news(self.ctx, s, aid, lang)), reads)
-            story = (stories.story_summary(s, view.article.story_id, lang)
-                     if view.article.story_id is not None else None)
-        art, src = view.article, view.source
-        slug = slugify(view.item.title) or "article"
+        model = await run_in_threadpool(
+            partial(load_article, self.ctx, aid, lang, reads=reads, asked_view=asked_view,
+                    similar_cache=self.similar))
+        if model is None:
+            return await self.not_found(request, lang)
+        art = model.view.article
+        slug = slugify(model.view.item.title) or "article"
         if request.path_params.get("slug") != slug:
             return RedirectResponse(f"/{lang}/a/{aid}-{slug}" + (
                 f"?view={mode}" if asked_view == mode else ""), status_code=301)
-        policy = src.policy if src else "full_text"
-        orig = art.language or ""
-
-        # what the reader gets: the original, or a translation into `target` (the page's
-        # language, or a language the reader reads when no engine reaches the page's)
-        state = "original"  # same language (or unknown): nothing to translate
-        target, tr, note_engine = lang, view.translation, None
-        if orig and orig != lang:
-            if orig in reads and asked_view is None:
-                state = "reads"  # the reader reads it: the original, unlabelled
-            elif aligned_text(art, view.blocks, policy, tr).current:
-                state = "translated"
-            elif self.ctx.translator.has_route(orig, lang):
-                state = "translate"
-            elif (found := self._fallback(view, reads, policy)) is not None:
-                target, tr = found
-                state = "translated" if aligned_text(art, view.blocks, policy,
-                                                     tr).current else "translate"
-            else:
-                state = "no_route"
-                note_engine = self._missing_engine_hint(orig, lang)
-        if state == "translate":  # in the request, within the budget
+        if model.state == "translate":  # in the request, within the budget
             client = request.client.host if request.client else "-"
             outcome = await self.ondemand.translate(
-                aid, target, client, self.ctx.settings.translate_request_budget)
-            state = {"done": "translated", "pending": "in_progress", "full": "queue_full",
-                     "failed": "failed"}[outcome]
-            if state == "translated":
-                tr = self._translation(aid, target)
-                if not aligned_text(art, view.blocks, policy, tr).current:
-                    state = "failed"
-        text = aligned_text(art, view.blocks, policy, tr)
-        translated = state == "translated"
-        # only a current translation is shown as the article's text
-        pairs = [b if translated else AlignedBlock(b.type, b.original, b.original, False)
-                 for b in text.blocks]
-        title_lang: str | None
-        if mode == "original" or state == "reads":
-            title, title_lang = art.title, orig
-        elif translated and tr is not None:
-            title, title_lang = tr.title or art.title, target if tr.title else orig
-        else:  # the headline may be translated (at ingest) while the text is not yet
-            title, title_lang = view.item.title, view.item.title_language
-        ld = {
-            "@context": "https://schema.org", "@type": "NewsArticle",
-            "headline": (title or "")[:110], "inLanguage": target if translated else orig,
-            "isBasedOn": art.url, "url": str(request.url.replace(query="")),
-            "datePublished": art.published_at.isoformat() if art.published_at else None,
-            "author": [{"@type": "Person", "name": a} for a in art.authors or []],
-            "publisher": {"@type": "Organization", "name": src.name if src else art.site_name},
-            "translator": {"@type": "Organization", "name": ", ".join(tr.engines)}
-            if translated and tr is not None else None,
-        }
-        ld_json = json.dumps({k: v for k, v in ld.items() if v is not None},
-                             ensure_ascii=False).replace("</", "<\\/")
-        common = self._common(request, lang, art.country)
-        engine_label = ", ".join(dict.fromkeys(
-            e.split()[0].capitalize() for e in (tr.engines if tr is not None else []) if e))
+                aid, model.target, client, self.ctx.settings.translate_request_budget)
+            model = await run_in_threadpool(after_wait, self.ctx, model, outcome)
+        state = model.state
+        values = page_values(self.ctx, model, lang, mode, str(request.url.replace(query="")))
+        common = self._common(request, lang, art.country, countries=model.countries)
         status_url = ("/api/v1/articles/{}/translation-status?{}".format(
-            aid, urlencode({"lang": target})) if state == "in_progress" else None)
+            aid, urlencode({"lang": model.target})) if state == "in_progress" else None)
+        src = model.view.source
         page = self.r.page(
-            request, "article.html", lang, view=view, art=art, src=src, tr=tr, state=state,
-            target=target, engine_label=engine_label, status_url=status_url,
-            refresh_seconds=REFRESH_SECONDS,
-            can_translate=state == "reads" and (
-                text.current or self.ctx.translator.has_route(orig, lang)),
-            mode=mode, blocks=pairs, title=title, title_lang=title_lang, policy=policy,
-            similar=similar, notices=notice_blocks(view.blocks), story=story,
-            note_engine=note_engine, ld_json=ld_json, slug=slug,
-            original_host=urlsplit(art.url).hostname or art.url, **common)
+            request, "article.html", lang, view=model.view, art=art, src=src,
+            tr=model.translation, state=state, target=model.target, status_url=status_url,
+            refresh_seconds=REFRESH_SECONDS, mode=mode, policy=model.policy,
+            similar=model.similar, notices=notice_blocks(model.view.blocks),
+            story=model.story, note_engine=model.note_engine, slug=slug,
+            original_host=urlsplit(art.url).hostname or art.url, **values, **common)
         if state not in STABLE_STATES:  # a transient state is never cached
             page.headers["Cache-Control"] = "no-store"
             return page
         return self._keep(request, page)
 
-    def _missing_engine_hint(self, source: str, target: str) -> str:
-        return f"Argos Translate {source}→{target}"
-
     async def search(self, request: Request) -> Response:
         """/{lang}/search: the search view (views/search.py), built off the event loop."""
         lang = self._lang(request)
         if lang is None:
-            return self.not_found(request)
+            return await self.not_found(request)
         reads = self.reads(request, lang)
         params = dict(request.query_params)
         status, error = 200, False
@@ -362,7 +256,7 @@ class Pages:
         GET shows it; POST stores the choice in a cookie and comes back here."""
         lang = self._lang(request)
         if lang is None:
-            return self.not_found(request)
+            return await self.not_found(request)
         nxt = request.query_params.get("next") or ""
         if request.method == "POST":
             origin = request.headers.get("origin")
@@ -370,7 +264,8 @@ class Pages:
                 return PlainTextResponse("cross-site form", status_code=403)
             body = (await request.body())[:8192].decode("utf-8", "replace")
             form = parse_qs(body)
-            choices = set(self._read_choices(lang))
+            offered: list[str] = await run_in_threadpool(self._read_choices, lang)
+            choices = set(offered)
             picked = [c for c in form.get("reads", []) if c in choices][:MAX_READS]
             nxt = (form.get("next") or [""])[0]
             query = {"saved": "1", **({"next": nxt} if _safe_next(nxt) else {})}
@@ -381,8 +276,9 @@ class Pages:
             else:
                 resp.delete_cookie(READS_COOKIE, samesite="lax", httponly=True)
             return resp
-        common = self._common(request, lang)
-        return self.r.page(request, "settings.html", lang, choices=self._read_choices(lang),
+        common = await run_in_threadpool(self._common, request, lang)
+        shown: list[str] = await run_in_threadpool(self._read_choices, lang)
+        return self.r.page(request, "settings.html", lang, choices=shown,
                            saved=request.query_params.get("saved") == "1",
                            next=nxt if _safe_next(nxt) else "",
                            headers={"Cache-Control": "no-store"}, **common)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.orm import Session
 
-from babelwire.store import reader
+from babelwire.store import reader, stories
 
 
 def as_read(s: Session, items: list[reader.Item], reads: tuple[str, ...]) -> list[reader.Item]:
@@ -20,3 +22,11 @@ def as_read(s: Session, items: list[reader.Item], reads: tuple[str, ...]) -> lis
     for code, ids in wanted.items():  # an article has no translation into its language
         originals.update((o.id, o) for o in reader.by_ids(s, ids, code))
     return [originals.get(it.id, it) for it in items]
+
+
+def stories_as_read(s: Session, top: list[stories.StorySummary], reads: tuple[str, ...]
+                    ) -> list[stories.StorySummary]:
+    if not reads:
+        return top
+    leads = as_read(s, [st.lead for st in top], reads)
+    return [replace(st, lead=lead) for st, lead in zip(top, leads, strict=True)]
