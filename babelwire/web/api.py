@@ -18,7 +18,10 @@ from babelwire.store import reader, stories
 from babelwire.store.search import QueryError
 from babelwire.translate.articles import aligned_text, notice_blocks
 from babelwire.web.ondemand import OnDemand
+from babelwire.web.views.article import load_article
+from babelwire.web.views.listing import ListingFilters, build_listing
 from babelwire.web.views.search import BadRequest, build_search
+from babelwire.web.views.story import build_story
 
 
 class ArticleSummary(BaseModel):
@@ -179,23 +182,20 @@ def create_api(ctx: Context, languages: tuple[str, ...],
                 url = canonicalize_url(url)
             except ValueError as exc:
                 raise HTTPException(400, f"url: {exc}") from exc
-        with ctx.db.session() as s:
-            items, nxt = reader.list_articles(s, lang=lang, country=country, source=source,
-                                              original_language=original, url=url,
-                                              cursor=reader.Cursor.decode(cursor), limit=limit)
-        return ArticleList(items=[_summary(i) for i in items],
-                           next=nxt.encode() if nxt else None)
+        view = build_listing(ctx, lang, ListingFilters(country=country, source=source,
+                                                       original=original, url=url),
+                             cursor=cursor, limit=limit)
+        return ArticleList(items=[_summary(i) for i in view.items], next=view.next_cursor)
 
     @api.get("/articles/{article_id}", response_model=ArticleDetail)
     def get_article(article_id: int, lang: str = Query("en", max_length=10)) -> ArticleDetail:
         check_lang(lang)
-        with ctx.db.session() as s:
-            view = reader.get_article(s, article_id, lang)
-        if view is None:
+        model = load_article(ctx, article_id, lang, related=False)
+        if model is None:
             raise HTTPException(404, "no such article")
+        view = model.view
         art, tr = view.article, view.translation
-        policy = view.source.policy if view.source else "full_text"
-        text = aligned_text(art, view.blocks, policy, tr)
+        text = aligned_text(art, view.blocks, model.policy, tr)
         blocks = [BlockOut(type=b.type, text=b.text, original=b.original, flagged=b.flagged)
                   for b in text.blocks]
         translation = None
@@ -271,11 +271,11 @@ def create_api(ctx: Context, languages: tuple[str, ...],
               ) -> StoryCoverageOut | Response:
         """A story's full coverage: its articles grouped by country, wire copies counted."""
         check_lang(lang)
-        with ctx.db.session() as s:
-            now_in = stories.current_id(s, story_id)
-            cov = stories.story_coverage(s, story_id, lang) if now_in == story_id else None
-        if now_in is not None and now_in != story_id:  # merged into another story
-            return RedirectResponse(f"/api/v1/stories/{now_in}?lang={lang}", status_code=301)
+        view = build_story(ctx, story_id, lang)
+        if view.merged_into is not None:  # merged into another story
+            return RedirectResponse(f"/api/v1/stories/{view.merged_into}?lang={lang}",
+                                    status_code=301)
+        cov = view.coverage
         if cov is None:
             raise HTTPException(404, "no such story")
         return StoryCoverageOut(
