@@ -13,6 +13,7 @@ Nothing here starts a process; apertium.py does.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -132,8 +133,8 @@ def missing_files(path: Path) -> list[str]:
         commands = parse_pipeline(path.read_text(encoding="utf-8"))
     except (OSError, ModeError):
         return [path.name]
-    return [Path(a).name for cmd in commands for a in cmd[1:]
-            if a.startswith("/") and not Path(a).exists()]
+    return [os.path.basename(a) for cmd in commands for a in cmd[1:]
+            if a.startswith("/") and not os.path.exists(a)]
 
 
 # A word of a plain mode file: bare characters and single-quoted parts ('/usr/share/...').
