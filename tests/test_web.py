@@ -374,3 +374,31 @@ def test_rendered_pages_are_cached_for_a_while(site: dict[str, Any]) -> None:
     assert again.text == first.text  # served from memory
     fresh = follow(site, f"/en/a/{art.id}")  # an app without the cache renders anew
     assert "Changed after the page was cached" in fresh.text
+
+
+def test_pages_never_read_the_store_on_the_event_loop(site: dict[str, Any]) -> None:
+    """Every page's queries run in a worker thread, never the loop's (here the main one)."""
+    import threading
+
+    from sqlalchemy import event
+
+    engine = site["ctx"].db.engine
+    on_loop: list[str] = []
+    seen: list[int] = []
+
+    def spy(*_args: Any) -> None:
+        seen.append(1)
+        if threading.current_thread() is threading.main_thread():
+            on_loop.append(_args[2][:60])
+
+    art = article_in(site, "harbour-gazette")
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        for url in ("/en/", "/en/all", "/en/RU/", f"/en/a/{art.id}", "/en/search?q=harbour",
+                    "/en/settings", "/en/no-such-page/x", f"/en/s/{art.story_id or 1}",
+                    "/sitemap.xml", "/sitemap.xml?page=1", "/en/RU/feed.atom", "/healthz",
+                    "/api/v1/search?q=harbour", f"/api/v1/articles/{art.id}"):
+            follow(site, url)
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    assert len(seen) > 20 and on_loop == []

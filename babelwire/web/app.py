@@ -9,6 +9,7 @@ from pathlib import Path
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -90,10 +91,13 @@ def create_app(ctx: Context, *, ondemand: OnDemand | None = None) -> Starlette:
     pages = Pages(ctx, renderer, ondemand)
     syndication = Syndication(ctx, languages)
 
-    async def healthz(request: Request) -> Response:
+    def ready_articles() -> int | None:
         with ctx.db.session() as s:
-            n = s.scalar(select(func.count()).select_from(Article)
-                         .where(Article.status == READY))
+            return s.scalar(select(func.count()).select_from(Article)
+                            .where(Article.status == READY))
+
+    async def healthz(request: Request) -> Response:
+        n = await run_in_threadpool(ready_articles)  # off the event loop
         return JSONResponse({"status": "ok", "articles": n})
 
     store_metrics = CollectorRegistry()

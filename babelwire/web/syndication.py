@@ -75,16 +75,21 @@ class Syndication:
         self.ctx = ctx
         self.languages = languages
 
+    def _items(self, lang: str, country: str) -> list[reader.Item] | None:
+        with self.ctx.db.session() as s:
+            if country not in reader.source_countries(s):
+                return None
+            return reader.list_articles(s, lang=lang, country=country, limit=FEED_ITEMS)[0]
+
     async def feed(self, request: Request) -> Response:
         lang = request.path_params["lang"]
         country = request.path_params["country"].upper()
         kind = request.path_params["kind"]
         if lang not in self.languages or kind not in ("atom", "rss") or len(country) != 2:
             return Response("not found", status_code=404, media_type="text/plain")
-        with self.ctx.db.session() as s:
-            if country not in reader.source_countries(s):
-                return Response("not found", status_code=404, media_type="text/plain")
-            items, _ = reader.list_articles(s, lang=lang, country=country, limit=FEED_ITEMS)
+        items = await run_in_threadpool(self._items, lang, country)
+        if items is None:
+            return Response("not found", status_code=404, media_type="text/plain")
         base = str(request.base_url).rstrip("/")
         title = f"Babelwire — {i18n.country_name(country, lang)}"
         if kind == "atom":
