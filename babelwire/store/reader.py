@@ -18,7 +18,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from babelwire.store.models import READY, Article, Block, Source, Translation
 
 MAX_LIMIT = 100
-SEARCH_WINDOW = 5000  # search looks through this many of the newest articles
 
 
 @dataclass(frozen=True)
@@ -183,38 +182,3 @@ def by_ids(session: Session, ids: Sequence[int], lang: str) -> list[Item]:
     # by primary key; the status is checked here (in SQL, SQLite prefers the status index)
     found = {a.id: _item(a, s, t) for a, s, t in rows if a.status == READY}
     return [found[i] for i in ids if i in found]
-
-
-def search(session: Session, q: str, lang: str, limit: int = 50) -> list[Item]:
-    """Articles whose title or description, in the reader's language (its translation, or
-    the original when written in it), contains every word of `q` (case-insensitive).
-    Bounded: at most 8 words of the query, the newest SEARCH_WINDOW articles, `limit`
-    results, newest first."""
-    words = [w for w in q.split() if len(w) >= 2][:8]
-    if not words:
-        return []
-    tr_text = func.lower(func.coalesce(Translation.title, "") + " " +
-                         func.coalesce(Translation.description, ""))
-    orig_text = func.lower(func.coalesce(Article.title, "") + " " +
-                           func.coalesce(Article.description, ""))
-    conds = []
-    for w in words:
-        pattern = "%" + w.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-        conds.append(or_(tr_text.like(pattern),
-                         and_(Article.language == lang, orig_text.like(pattern))))
-    # Bounded: only the newest SEARCH_WINDOW articles are scanned (an index range), so a
-    # search costs the same at any store size. A full-text index is the way past this.
-    recent = (select(Article.id).where(Article.status == READY,
-                                       Article.published_at.is_not(None))
-              .order_by(Article.published_at.desc(), Article.id.desc())
-              .limit(SEARCH_WINDOW).subquery())
-    rows = session.execute(
-        select(Article, Source, Translation)
-        .join(recent, recent.c.id == Article.id)
-        .join(Source, Article.source_id == Source.id, isouter=True)
-        .join(Translation, and_(Translation.article_id == Article.id,
-                                Translation.language == lang), isouter=True)
-        .where(*_visible(), *conds)
-        .order_by(Article.published_at.desc(), Article.id.desc())
-        .limit(max(1, min(limit, MAX_LIMIT)))).all()
-    return [_item(a, s, t) for a, s, t in rows]
