@@ -22,6 +22,7 @@ Rows go in with SQLAlchemy Core executemany, 10,000 articles per transaction; a 
 built once per (N, schema revision, generator version, embedding model) and cached under /tmp.
 
 Usage: python benchmarks/_seed.py N   (prints the path of the cached database)
+       python benchmarks/_seed.py N POSTGRESQL_URL   (seeds that empty database or schema)
 """
 
 from __future__ import annotations
@@ -441,9 +442,10 @@ def _search_documents(arts: list[dict[str, Any]], blocks: list[dict[str, Any]],
                            body="\n".join(str(b["text"]) for b in tr["blocks"]), **common)
 
 
-def seed(path: Path, n: int) -> SeedInfo:
+def seed(path: Path, n: int, url: str | None = None) -> SeedInfo:
     """Create a fresh store at `path` holding `n` READY articles with their vectors and
-    stories, and the vector index snapshot beside it (replaces any there)."""
+    stories, and the vector index snapshot beside it (replaces any there). With `url` (an
+    empty PostgreSQL database or schema), the store goes there and no snapshot is made."""
     from sqlalchemy import bindparam, insert, update
 
     from babelwire.similar.vectors import to_bytes
@@ -455,10 +457,12 @@ def seed(path: Path, n: int) -> SeedInfo:
 
     assert source_hash("a", "b", ["c"]) == _source_hash("a", "b", ["c"]), "hash drifted"
     t0 = time.perf_counter()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if url is None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
     model, dim = default_model()
-    db = Database(f"sqlite:///{path}")
+    db = Database(url or f"sqlite:///{path}")
+    sqlite = db.backend == "sqlite"
     specs = source_specs()
     with db.session() as s:
         queries.sync_sources(s, specs)
@@ -478,8 +482,11 @@ def seed(path: Path, n: int) -> SeedInfo:
     members: list[int] = []  # story index of each article in `arts`
     new_stories: list[int] = []  # first met in this chunk: their rows go in first
     with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA synchronous=OFF")
-        conn.exec_driver_sql("PRAGMA cache_size=-262144")
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA synchronous=OFF")
+            conn.exec_driver_sql("PRAGMA cache_size=-262144")
+        else:
+            conn.exec_driver_sql("SET synchronous_commit = off")
         conn.commit()  # end the autobegun transaction: each chunk has its own
 
         def flush() -> None:
@@ -537,10 +544,16 @@ def seed(path: Path, n: int) -> SeedInfo:
                  "centroid": to_bytes(sums[i])} for i, st in stats.items()])
         with conn.begin():
             search_index.finish(conn)
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:  # the ids were given: the sequences must follow
+            for table in ("articles", "stories", "article_vectors", "translations"):
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                                     f" (SELECT coalesce(max(id), 1) FROM {table}))")
+            conn.exec_driver_sql("ANALYZE")
         conn.commit()
     db.dispose()
-    index_seconds, graph = write_snapshot(path)
+    index_seconds, graph = write_snapshot(path) if sqlite else (0.0, False)
     return SeedInfo(path, n, translated, len(specs), time.perf_counter() - t0, len(stats),
                     model, data_dir_for(path), index_seconds, graph)
 
@@ -583,6 +596,11 @@ def cached_db(n: int, cache_dir: Path = CACHE_DIR) -> SeedInfo:
 
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    if len(sys.argv) > 2:  # a PostgreSQL URL: seed it (it must hold no schema yet)
+        pg = seed(Path("/nonexistent"), n, url=sys.argv[2])
+        print(f"{sys.argv[2]}: {pg.articles} articles, {pg.translated} English translations,"
+              f" {pg.stories} stories (seeded in {pg.seconds:.1f} s)")
+        return 0
     info = cached_db(n)
     if not info.seconds:
         how = "cached"
