@@ -126,9 +126,7 @@ class InProcessRunner:
         if name in ("index", "reindex"):
             batch = [self._to_index.popleft()
                      for _ in range(min(INDEX_BATCH, len(self._to_index)))]
-            out = Outcome()
-            if batch:
-                await stages.index_batch(self.ctx, batch, out)
+            out = await stages.run_index(self.ctx, batch)
         else:
             out = await stages.run(self.ctx, name, [ident], self.flow)
         self.stats.add(out)

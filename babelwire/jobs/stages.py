@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from babelwire import metrics
 from babelwire.context import Context
@@ -38,6 +39,7 @@ JOBS = tuple(QUEUES)
 INDEX_BATCH = 32
 
 Job = tuple[str, int]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,24 +83,36 @@ async def run(ctx: Context, name: str, ids: Sequence[int], flow: Flow) -> Outcom
     """Run one job (`index`/`reindex` take a batch of IDs; the others one)."""
     if name not in QUEUES:
         raise ValueError(f"unknown job {name!r}")
+    if name in ("index", "reindex"):
+        return await run_index(ctx, [(aid, name == "reindex") for aid in ids])
+    return await _measured(name, _run(ctx, name, ids, flow))
+
+
+async def run_index(ctx: Context, batch: Sequence[tuple[int, bool]]) -> Outcome:
+    """An index batch of (id, redo): the in-process runner gathers waiting index and
+    reindex jobs into one."""
+    out = Outcome()
+    if batch:
+        await _measured("index", index_batch(ctx, list(batch), out))
+    return out
+
+
+async def _measured(name: str, job: Awaitable[T]) -> T:
     t0 = time.monotonic()
     try:
-        out = await _run(ctx, name, ids, flow)
+        result = await job
     except BaseException:
         metrics.JOBS.labels(name, "failed").inc()
         raise
     metrics.JOBS.labels(name, "done").inc()
     metrics.JOB_SECONDS.labels(name).observe(time.monotonic() - t0)
-    return out
+    return result
 
 
 async def _run(ctx: Context, name: str, ids: Sequence[int], flow: Flow) -> Outcome:
     from babelwire.ingest import pipeline
 
     out = Outcome()
-    if name in ("index", "reindex"):
-        await index_batch(ctx, [(aid, name == "reindex") for aid in ids], out)
-        return out
     (ident,) = ids
     if name == "refresh_feed":
         fr = await pipeline.refresh_feed(ctx, ident)
