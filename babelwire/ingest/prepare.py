@@ -22,6 +22,9 @@ from babelwire.ingest.textsize import word_equivalents
 PARAGRAPH_MIN_WORDS = 8
 # A page whose markup gives fewer words is also looked for a body in its scripts.
 SCRIPTED_BODY_BELOW = 40
+# zlib level of the stored raw page: on the shared news pages level 1 takes 1.9 ms a page
+# for 22.7% of the size, level 6 4.7 ms for 19.2% (a worker's time is the ingest rate)
+PAGE_COMPRESSION = 1
 
 
 def utcnow() -> datetime:
@@ -88,4 +91,4 @@ def prepare_page(page: PageInput, hints: Sequence[str] = ()) -> Prepared:
         extracted=extracted, language=guess.language, confidence=guess.confidence,
         hints=all_hints, words=words, content_hash=dedup.content_hash(text),
         fingerprint=dedup.simhash(text), paragraphs=paragraph_hashes(extracted),
-        body_z=zlib.compress(page.body, 6), signals=page_signals(html))
+        body_z=zlib.compress(page.body, PAGE_COMPRESSION), signals=page_signals(html))

@@ -4,30 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from babelwire.context import Context
 from babelwire.ingest import pipeline
+from babelwire.ingest.warcreader import NotAWarc, Response, WarcReader, is_gzipped
 from babelwire.jobs.runner import RunStats
 from babelwire.store import queries
 from babelwire.store.models import DUPLICATE, PENDING, READY, Article
 
 LOGGER = logging.getLogger(__name__)
-
-HTML_TYPES = ("text/html", "application/xhtml+xml")
-
 
 class WarcError(RuntimeError):
     """A WARC file could not be read at all."""
@@ -35,31 +33,27 @@ class WarcError(RuntimeError):
 
 @dataclass
 class WarcSummary:
-    records: int = 0  # response records read
+    """What an import did. Every response-like record read (response, revisit, damaged) is
+    ``stored``, a duplicate or skipped for a reason, so the counts add up to ``records``."""
+    records: int = 0  # response and revisit records read, damaged ones included
     stored: int = 0  # new articles stored
     duplicates: int = 0  # the article was already stored (same URL or same content)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
     files: int = 0
+    other: int = 0  # warcinfo, request, metadata records: not pages
+    bytes_read: int = 0  # of all the files, for progress
+    bytes_total: int = 0
+    seconds: float = 0.0
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {"files": self.files, "records": self.records, "stored": self.stored,
-                "duplicates": self.duplicates, "skipped": dict(sorted(self.skipped.items()))}
-
-
-def _check_warc(stream: IO[bytes], path: Path | str) -> None:
-    """Refuse a file that is not a WARC (or ARC) archive, plain or gzipped, before warcio
-    tries to read it leniently."""
-    import zlib
-
-    head = stream.read(4096)
-    stream.seek(0)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            head = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, 64)
-        except zlib.error:
-            head = b""
-    if not (head.startswith(b"WARC/") or head.startswith(b"filedesc://")):
-        raise WarcError(f"{path}: not a WARC file")
+                "duplicates": self.duplicates, "skipped": dict(sorted(self.skipped.items())),
+                "other_records": self.other, "seconds": round(self.seconds, 2),
+                "records_per_second": round(self.records_per_second, 1)}
 
 
 def _warc_date(value: str | None) -> datetime:
@@ -71,25 +65,11 @@ def _warc_date(value: str | None) -> datetime:
     return datetime.now(UTC)
 
 
-def _store_record(ctx: Context, record: Any, summary: WarcSummary,
+def _store_record(ctx: Context, response: Response, summary: WarcSummary,
                   submitted: set[int]) -> int | None:
-    """Keep a response record's page for its article (PENDING) and return the article to
-    ingest; None when the record is counted here (not HTML, not 200, opted out, known)."""
-    url = record.rec_headers.get_header("WARC-Target-URI")
-    http = record.http_headers
-    if not url or http is None:
-        summary.skipped["no_http_response"] += 1
-        return None
-    ctype_header = http.get_header("Content-Type") or ""
-    ctype = ctype_header.split(";")[0].strip().lower()
-    if ctype and ctype not in HTML_TYPES:
-        summary.skipped["not_html"] += 1
-        return None
-    code = http.get_statuscode() or "0"
-    status = int(code) if code.isascii() and code.isdigit() else 0  # "2x0" (fuzzing)
-    if status != 200:
-        summary.skipped["http_status"] += 1
-        return None
+    """Keep a response's page for its article (PENDING) and return the article to ingest;
+    None when the record is counted here (opted out, bad URL, known)."""
+    url = response.url
     spec = ctx.catalog.match(url)
     if spec is not None and spec.opt_out:
         summary.skipped["opt_out"] += 1
@@ -102,8 +82,6 @@ def _store_record(ctx: Context, record: Any, summary: WarcSummary,
     if article_id in submitted:  # the same page twice in this import
         summary.duplicates += 1
         return None
-    body = record.content_stream().read()
-    headers = {k: v for k, v in http.headers}
     with ctx.db.session() as s:
         art = s.get(Article, article_id)
         assert art is not None
@@ -113,18 +91,17 @@ def _store_record(ctx: Context, record: Any, summary: WarcSummary,
         # skipped or failed before: the record may do better; the page and the PENDING
         # state in one transaction, so an interrupted import resumes from the store
         art.status, art.attempts = PENDING, 0
-        queries.save_page(s, article_id, final_url=url, http_status=status,
-                          content_type=ctype or None, headers=headers,
-                          fetched_at=_warc_date(record.rec_headers.get_header("WARC-Date")),
-                          body_z=zlib.compress(body, 1), size=len(body))
+        queries.save_page(s, article_id, final_url=url, http_status=response.status,
+                          content_type=response.content_type or None,
+                          headers=response.headers, fetched_at=_warc_date(response.date),
+                          body_z=zlib.compress(response.body, 1), size=len(response.body))
     submitted.add(article_id)
     return article_id
 
 
 def _add_outcomes(summary: WarcSummary, stats: RunStats) -> WarcSummary:
     """The summary so far: what the read counted, plus the ingest jobs' outcomes."""
-    out = WarcSummary(records=summary.records, duplicates=summary.duplicates,
-                      skipped=Counter(summary.skipped), files=summary.files)
+    out = replace(summary, skipped=Counter(summary.skipped))
     out.stored = stats.articles[READY]
     out.duplicates += stats.articles[DUPLICATE]
     for key, n in stats.reasons.items():
@@ -132,26 +109,6 @@ def _add_outcomes(summary: WarcSummary, stats: RunStats) -> WarcSummary:
         if status != DUPLICATE:
             out.skipped[reason or status] += n
     return out
-
-
-def _records(stream: IO[bytes], path: Path | str, summary: WarcSummary) -> Iterator[Any]:
-    """warcio's records; a damaged record that warcio fails on in its own way (found by
-    fuzzing: AttributeError on a record without WARC-Target-URI) ends the file there,
-    counted as one unreadable record instead of stopping the import."""
-    records = iter(ArchiveIterator(stream))
-    while True:
-        try:
-            record = next(records)
-        except StopIteration:
-            return
-        except ArchiveLoadFailed:
-            raise
-        except Exception as exc:
-            LOGGER.warning("%s: unreadable record, rest of the file skipped: %r", path, exc)
-            summary.records += 1
-            summary.skipped["unreadable_record"] += 1
-            return
-        yield record
 
 
 # how many submitted records may wait for the pipeline (their pages are in the store; the
@@ -163,45 +120,73 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
                       progress: Callable[[WarcSummary], None] | None = None) -> WarcSummary:
     """Run every HTML response record of the files through the pipeline: each page is
     stored for its article and ingested by the same jobs as a crawled page (then indexed
-    and translated like one). Resumable: run again after an interruption, it finishes
-    what was left and counts what was done as duplicates."""
+    and translated like one), prepared in parallel by the runner's workers. The files are
+    streamed (memory stays flat however large they are) and damage is survived record by
+    record (see warcreader). Resumable: run again after an interruption, even a SIGKILL, it
+    finishes what was left and counts what was done as duplicates."""
     from babelwire.jobs.runner import make_runner
 
     summary = WarcSummary()
     submitted: set[int] = set()
+    started = time.monotonic()
+    reader: WarcReader | None = None
+    streams: list[IO[bytes]] = []
+    for path in paths:  # every file is checked before the first record is imported
+        try:
+            streams.append(open(path, "rb"))  # noqa: SIM115 - closed below
+            summary.bytes_total += os.fstat(streams[-1].fileno()).st_size
+            is_gzipped(streams[-1])
+        except OSError as exc:
+            for stream in streams:
+                stream.close()
+            raise WarcError(f"{path}: {exc.strerror}") from exc
+        except NotAWarc as exc:
+            for stream in streams:
+                stream.close()
+            raise WarcError(f"{path}: {exc}") from exc
+
+    done = WarcSummary()  # what the readers of the files already read counted
+
+    def snapshot() -> WarcSummary:
+        out = replace(summary, skipped=summary.skipped + done.skipped,
+                      records=done.records, other=done.other, bytes_read=done.bytes_read,
+                      seconds=time.monotonic() - started)
+        if reader is not None:
+            out.records += reader.records
+            out.other += reader.other
+            out.skipped += reader.counts
+            out.bytes_read += reader.position
+        return out
 
     def report(stats: RunStats) -> None:
         if progress:
-            progress(_add_outcomes(summary, stats))
+            progress(_add_outcomes(snapshot(), stats))
 
     runner = make_runner(ctx, progress=report)
     try:
-        for path in paths:
-            try:
-                stream: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed below
-            except OSError as exc:
-                raise WarcError(f"{path}: {exc.strerror}") from exc
+        for path, stream in zip(paths, streams, strict=True):
             with stream:
                 summary.files += 1
-                _check_warc(stream, path)
-                try:
-                    for record in _records(stream, path, summary):
-                        if record.rec_type != "response":
-                            continue
-                        summary.records += 1
-                        aid = _store_record(ctx, record, summary, submitted)
-                        if aid is not None:
-                            runner.submit("ingest", aid)
-                        await asyncio.sleep(0)
-                        while runner.outstanding > BACKLOG:
-                            await asyncio.sleep(0.05)
-                        report(runner.stats)
-                except ArchiveLoadFailed as exc:
-                    raise WarcError(f"{path}: not a readable WARC file ({exc})") from exc
+                reader = WarcReader(stream, path, ctx.settings.fetch_max_bytes)
+                for response in reader:
+                    aid = _store_record(ctx, response, summary, submitted)
+                    if aid is not None:
+                        runner.submit("ingest", aid)
+                    await asyncio.sleep(0)
+                    while runner.outstanding > BACKLOG:
+                        await asyncio.sleep(0.05)
+                    report(runner.stats)
+                done.records += reader.records
+                done.other += reader.other
+                done.skipped += reader.counts
+                done.bytes_read += reader.size
+                reader = None
         stats = await runner.join()
     finally:
+        for stream in streams:
+            stream.close()
         await runner.close()
-    return _add_outcomes(summary, stats)
+    return _add_outcomes(snapshot(), stats)
 
 
 def export_warc(ctx: Context, out: IO[bytes], *, source_ids: Iterable[str] | None = None,

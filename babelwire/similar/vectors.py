@@ -83,7 +83,8 @@ class VectorSpace:
                 from babelwire.similar.embed import load_embedder
 
                 try:
-                    self._embedder = load_embedder(self.settings.embedder)
+                    self._embedder = load_embedder(self.settings.embedder,
+                                                    threads=self.settings.embed_threads)
                 except (ImportError, ValueError) as exc:
                     raise EmbeddingsUnavailable(str(exc)) from exc
             return self._embedder

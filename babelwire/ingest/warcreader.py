@@ -1,0 +1,190 @@
+"""Reading WARC files as they come from the web: streamed record by record (constant memory),
+each response with its body read and checked, and damage survived. A broken gzip member, a
+truncated record or garbage between records is counted by reason and reading goes on at the
+next record (the next gzip member, or the next ``WARC/1.x`` line of a plain file) instead of
+ending the file there: one bad member in a 1 GB CC-NEWS file costs one record, not the rest."""
+
+from __future__ import annotations
+
+import logging
+import os
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from warcio.archiveiterator import ArchiveIterator
+
+LOGGER = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+GZIP_MAGIC = b"\x1f\x8b\x08"
+WARC_MAGIC = b"WARC/1."
+DAMAGE = {"broken_gzip": "broken gzip member", "unreadable_record": "unreadable record",
+          "truncated": "truncated record"}
+# how far ahead of a damaged record the next one is looked for, a chunk at a time
+SCAN_CHUNK = 1 << 20
+
+
+class NotAWarc(ValueError):
+    """The file does not begin like a WARC (or ARC) archive, plain or gzipped."""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """One HTTP response record, its body read whole."""
+    url: str
+    date: str | None
+    status: int  # 0 when the status line is not a number
+    content_type: str  # lower case, without parameters; "" when absent
+    headers: dict[str, str]
+    body: bytes
+    offset: int  # where the record begins in the file
+
+
+def _begins_a_record(head: bytes, gzipped: bool) -> bool:
+    if gzipped:
+        if not head.startswith(GZIP_MAGIC):
+            return False
+        try:
+            head = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, 64)
+        except zlib.error:
+            return False
+    return head.startswith(WARC_MAGIC) or head.startswith(b"filedesc://")
+
+
+def is_gzipped(stream: IO[bytes]) -> bool:
+    """Whether the file is gzipped; raises NotAWarc when it is no WARC at all."""
+    stream.seek(0)
+    head = stream.read(4096)
+    stream.seek(0)
+    gzipped = head[:2] == b"\x1f\x8b"
+    if not _begins_a_record(head, gzipped):
+        raise NotAWarc("not a WARC file")
+    return gzipped
+
+
+class WarcReader:
+    """The response records of one file. ``counts`` gets a reason for every record that is
+    not handed on (revisit, not_a_response is counted apart in ``other``); ``records`` is
+    every response-like record met, damaged ones included; ``position`` is how far into the
+    file reading has got (for a progress bar)."""
+
+    def __init__(self, stream: IO[bytes], path: Path | str, max_bytes: int) -> None:
+        self.stream = stream
+        self.path = path
+        self.max_bytes = max_bytes
+        self.gzipped = is_gzipped(stream)
+        self.size = os.fstat(stream.fileno()).st_size
+        self.position = 0
+        self.records = 0  # response and revisit records, and damaged ones
+        self.other = 0  # warcinfo, request, metadata, resource...
+        self.counts: Counter[str] = Counter()
+
+    def __iter__(self) -> Iterator[Response]:
+        start: int | None = 0
+        while start is not None:
+            self.stream.seek(start)
+            archive = ArchiveIterator(self.stream)
+            good_end = start  # where the last record read whole ends
+            current = start  # where the record being read begins
+            try:
+                for record in archive:
+                    current = max(current, archive.offset)
+                    response = self._read(record, current)
+                    good_end = archive.get_record_offset() + archive.get_record_length()
+                    current = self.position = good_end
+                    if response is not None:
+                        yield response
+            except Exception as exc:  # warcio fails in many ways on damage
+                damaged_at = self._skip_blank_lines(max(current, good_end))
+                self._damaged("broken_gzip" if self.gzipped else "unreadable_record",
+                              damaged_at, exc)
+                start = self._next_record(damaged_at + 1)
+                continue
+            start = None
+            if self._unread_tail(good_end):
+                # warcio stopped before the end without a word: a truncated last record,
+                # or damage after which it saw no record
+                self._damaged("truncated", good_end, None)
+                start = self._next_record(good_end + 1)
+        self.position = self.size
+
+    def _read(self, record: Any, offset: int) -> Response | None:
+        kind = record.rec_type
+        if kind not in ("response", "revisit"):
+            self.other += 1
+            return None
+        self.records += 1
+        if kind == "revisit":
+            self.counts["revisit"] += 1
+            return None
+        url = record.rec_headers.get_header("WARC-Target-URI")
+        http = record.http_headers
+        if not url or http is None:
+            self.counts["no_http_response"] += 1
+            return None
+        ctype = (http.get_header("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype and ctype not in HTML_TYPES:
+            self.counts["not_html"] += 1
+            return None
+        code = http.get_statuscode() or "0"
+        status = int(code) if code.isascii() and code.isdigit() else 0  # "2x0" (fuzzing)
+        if status != 200:
+            self.counts["http_status"] += 1
+            return None
+        body = record.content_stream().read(self.max_bytes + 1)
+        if len(body) > self.max_bytes:
+            self.counts["too_large"] += 1
+            return None
+        if getattr(record.raw_stream, "limit", 0) > 0:  # the file ended inside the record
+            self.counts["truncated"] += 1
+            return None
+        return Response(url=url, date=record.rec_headers.get_header("WARC-Date"),
+                        status=status, content_type=ctype, headers=dict(http.headers),
+                        body=body, offset=offset)
+
+    def _damaged(self, reason: str, offset: int, exc: BaseException | None) -> None:
+        self.records += 1
+        self.counts[reason] += 1
+        LOGGER.warning("%s: %s at byte %d, skipped%s", self.path, DAMAGE[reason], offset,
+                       f" ({exc!r})" if exc else "")
+
+    def _skip_blank_lines(self, offset: int) -> int:
+        """The first byte at or after ``offset`` that is not a blank line."""
+        self.stream.seek(offset)
+        head = self.stream.read(4096)
+        return offset + len(head) - len(head.lstrip(b"\r\n"))
+
+    def _unread_tail(self, end: int) -> bool:
+        """Whether anything but blank lines is left after byte ``end``."""
+        if end >= self.size:
+            return False
+        self.stream.seek(end)
+        return bool(self.stream.read(SCAN_CHUNK).strip(b"\r\n\x00"))
+
+    def _next_record(self, after: int) -> int | None:
+        """The offset of the first record that begins after byte ``after``, or None."""
+        magic = GZIP_MAGIC if self.gzipped else WARC_MAGIC
+        pos = after
+        while pos < self.size:
+            self.stream.seek(pos)
+            chunk = self.stream.read(SCAN_CHUNK + 4096)
+            at = chunk.find(magic)
+            while at != -1 and at < SCAN_CHUNK:
+                candidate = pos + at
+                if self._begins_at(candidate, chunk, at):
+                    LOGGER.info("%s: reading on at byte %d", self.path, candidate)
+                    return candidate
+                at = chunk.find(magic, at + 1)
+            pos += SCAN_CHUNK
+        return None
+
+    def _begins_at(self, candidate: int, chunk: bytes, at: int) -> bool:
+        if not self.gzipped and at > 0 and chunk[at - 1:at] != b"\n":
+            return False
+        self.stream.seek(candidate)
+        return _begins_a_record(self.stream.read(4096), self.gzipped)
+
