@@ -55,7 +55,7 @@ _ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
 _ROBOTS_ERROR_TTL = 60.0  # an unreachable robots.txt disallows, but only this long
 _CHUNK = 64 * 1024  # largest piece a decompressor may produce at once
 
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _FEED_TYPES = frozenset({
     "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
     "text/xml", "application/json", "application/feed+json", "application/x-rss+xml",
@@ -110,7 +110,7 @@ class FetchResult:
 
     def text(self) -> str:
         """The body as text (see `charset.decode_body`)."""
-        is_html = self.content_type in _HTML_TYPES or not self.content_type
+        is_html = self.content_type in HTML_TYPES or not self.content_type
         return decode_body(self.content, self.charset, is_html=is_html)[0]
 
 
@@ -273,7 +273,7 @@ def _type_acceptable(accept: Accept, media: str, body: bytes | None) -> bool | N
     if accept == "any":
         return True
     if accept == "html":
-        if media in _HTML_TYPES:
+        if media in HTML_TYPES:
             return True
         if media == "":
             return None if body is None else _looks_html(body)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from io import BytesIO
@@ -20,7 +20,8 @@ from warcio.warcwriter import WARCWriter
 
 from babelwire.context import Context
 from babelwire.ingest import pipeline
-from babelwire.ingest.warcreader import NotAWarc, Response, WarcReader, is_gzipped
+from babelwire.ingest.prepare import PAGE_COMPRESSION
+from babelwire.ingest.warcreader import NotAWarc, Response, WarcReader
 from babelwire.jobs.runner import RunStats
 from babelwire.store import queries
 from babelwire.store.models import DUPLICATE, PENDING, READY, Article
@@ -94,7 +95,8 @@ def _store_record(ctx: Context, response: Response, summary: WarcSummary,
         queries.save_page(s, article_id, final_url=url, http_status=response.status,
                           content_type=response.content_type or None,
                           headers=response.headers, fetched_at=_warc_date(response.date),
-                          body_z=zlib.compress(response.body, 1), size=len(response.body))
+                          body_z=zlib.compress(response.body, PAGE_COMPRESSION),
+                          size=len(response.body))
     submitted.add(article_id)
     return article_id
 
@@ -126,48 +128,36 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
     finishes what was left and counts what was done as duplicates."""
     from babelwire.jobs.runner import make_runner
 
-    summary = WarcSummary()
+    summary = WarcSummary()  # what the import itself counts; the readers count the rest
     submitted: set[int] = set()
     started = time.monotonic()
-    reader: WarcReader | None = None
-    streams: list[IO[bytes]] = []
-    for path in paths:  # every file is checked before the first record is imported
+    with ExitStack() as files:
+        readers: list[WarcReader] = []
+        for path in paths:  # every file is checked before the first record is imported
+            try:
+                stream = files.enter_context(open(path, "rb"))
+                readers.append(WarcReader(stream, path, ctx.settings.fetch_max_bytes))
+            except OSError as exc:
+                raise WarcError(f"{path}: {exc.strerror}") from exc
+            except NotAWarc as exc:
+                raise WarcError(f"{path}: {exc}") from exc
+
+        def snapshot() -> WarcSummary:
+            return replace(summary, records=sum(r.records for r in readers),
+                           other=sum(r.other for r in readers),
+                           skipped=sum((r.counts for r in readers), Counter(summary.skipped)),
+                           bytes_read=sum(r.position for r in readers),
+                           bytes_total=sum(r.size for r in readers),
+                           seconds=time.monotonic() - started)
+
+        def report(stats: RunStats) -> None:
+            if progress:
+                progress(_add_outcomes(snapshot(), stats))
+
+        runner = make_runner(ctx, progress=report)
         try:
-            streams.append(open(path, "rb"))  # noqa: SIM115 - closed below
-            summary.bytes_total += os.fstat(streams[-1].fileno()).st_size
-            is_gzipped(streams[-1])
-        except OSError as exc:
-            for stream in streams:
-                stream.close()
-            raise WarcError(f"{path}: {exc.strerror}") from exc
-        except NotAWarc as exc:
-            for stream in streams:
-                stream.close()
-            raise WarcError(f"{path}: {exc}") from exc
-
-    done = WarcSummary()  # what the readers of the files already read counted
-
-    def snapshot() -> WarcSummary:
-        out = replace(summary, skipped=summary.skipped + done.skipped,
-                      records=done.records, other=done.other, bytes_read=done.bytes_read,
-                      seconds=time.monotonic() - started)
-        if reader is not None:
-            out.records += reader.records
-            out.other += reader.other
-            out.skipped += reader.counts
-            out.bytes_read += reader.position
-        return out
-
-    def report(stats: RunStats) -> None:
-        if progress:
-            progress(_add_outcomes(snapshot(), stats))
-
-    runner = make_runner(ctx, progress=report)
-    try:
-        for path, stream in zip(paths, streams, strict=True):
-            with stream:
+            for reader in readers:
                 summary.files += 1
-                reader = WarcReader(stream, path, ctx.settings.fetch_max_bytes)
                 for response in reader:
                     aid = _store_record(ctx, response, summary, submitted)
                     if aid is not None:
@@ -176,17 +166,10 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
                     while runner.outstanding > BACKLOG:
                         await asyncio.sleep(0.05)
                     report(runner.stats)
-                done.records += reader.records
-                done.other += reader.other
-                done.skipped += reader.counts
-                done.bytes_read += reader.size
-                reader = None
-        stats = await runner.join()
-    finally:
-        for stream in streams:
-            stream.close()
-        await runner.close()
-    return _add_outcomes(snapshot(), stats)
+            stats = await runner.join()
+        finally:
+            await runner.close()
+        return _add_outcomes(snapshot(), stats)
 
 
 def export_warc(ctx: Context, out: IO[bytes], *, source_ids: Iterable[str] | None = None,

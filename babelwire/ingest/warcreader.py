@@ -17,9 +17,10 @@ from typing import IO, Any
 
 from warcio.archiveiterator import ArchiveIterator
 
+from babelwire.ingest.fetch import HTML_TYPES
+
 LOGGER = logging.getLogger(__name__)
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_MAGIC = b"WARC/1."
 DAMAGE = {"broken_gzip": "broken gzip member", "unreadable_record": "unreadable record",
@@ -41,7 +42,6 @@ class Response:
     content_type: str  # lower case, without parameters; "" when absent
     headers: dict[str, str]
     body: bytes
-    offset: int  # where the record begins in the file
 
 
 def _begins_a_record(head: bytes, gzipped: bool) -> bool:
@@ -67,10 +67,10 @@ def is_gzipped(stream: IO[bytes]) -> bool:
 
 
 class WarcReader:
-    """The response records of one file. ``counts`` gets a reason for every record that is
-    not handed on (revisit, not_a_response is counted apart in ``other``); ``records`` is
-    every response-like record met, damaged ones included; ``position`` is how far into the
-    file reading has got (for a progress bar)."""
+    """The HTML responses of one file, as they are read. ``records`` is every response-like
+    record met (response, revisit, damaged); ``counts`` gives the reason for each of them not
+    handed on; ``other`` counts the records that are not pages (warcinfo, request, metadata);
+    ``position`` is how far into the file reading has got (for a progress bar)."""
 
     def __init__(self, stream: IO[bytes], path: Path | str, max_bytes: int) -> None:
         self.stream = stream
@@ -93,7 +93,7 @@ class WarcReader:
             try:
                 for record in archive:
                     current = max(current, archive.offset)
-                    response = self._read(record, current)
+                    response = self._read(record)
                     good_end = archive.get_record_offset() + archive.get_record_length()
                     current = self.position = good_end
                     if response is not None:
@@ -112,7 +112,7 @@ class WarcReader:
                 start = self._next_record(good_end + 1)
         self.position = self.size
 
-    def _read(self, record: Any, offset: int) -> Response | None:
+    def _read(self, record: Any) -> Response | None:
         kind = record.rec_type
         if kind not in ("response", "revisit"):
             self.other += 1
@@ -144,7 +144,7 @@ class WarcReader:
             return None
         return Response(url=url, date=record.rec_headers.get_header("WARC-Date"),
                         status=status, content_type=ctype, headers=dict(http.headers),
-                        body=body, offset=offset)
+                        body=body)
 
     def _damaged(self, reason: str, offset: int, exc: BaseException | None) -> None:
         self.records += 1
@@ -175,16 +175,11 @@ class WarcReader:
             at = chunk.find(magic)
             while at != -1 and at < SCAN_CHUNK:
                 candidate = pos + at
-                if self._begins_at(candidate, chunk, at):
+                at_line_start = self.gzipped or at == 0 or chunk[at - 1:at] == b"\n"
+                if at_line_start and _begins_a_record(chunk[at:at + 4096], self.gzipped):
                     LOGGER.info("%s: reading on at byte %d", self.path, candidate)
                     return candidate
                 at = chunk.find(magic, at + 1)
             pos += SCAN_CHUNK
         return None
-
-    def _begins_at(self, candidate: int, chunk: bytes, at: int) -> bool:
-        if not self.gzipped and at > 0 and chunk[at - 1:at] != b"\n":
-            return False
-        self.stream.seek(candidate)
-        return _begins_a_record(self.stream.read(4096), self.gzipped)
 
