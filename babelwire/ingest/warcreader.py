@@ -150,7 +150,7 @@ class WarcReader:
         self.records += 1
         self.counts[reason] += 1
         LOGGER.warning("%s: %s at byte %d, skipped%s", self.path, DAMAGE[reason], offset,
-                       f" ({exc!r})" if exc else "")
+                       f" ({type(exc).__name__}: {str(exc)[:80]!r})" if exc else "")
 
     def _skip_blank_lines(self, offset: int) -> int:
         """The first byte at or after ``offset`` that is not a blank line."""
