@@ -238,10 +238,19 @@ def test_robots_status_decides(tmp_path: Path, server: LoopbackServer, status: i
         assert server.paths() == ["/robots.txt"]
 
 
-def test_unreachable_robots_is_retried_soon(tmp_path: Path, server: LoopbackServer) -> None:
+def test_a_robots_blip_is_retried_in_line(tmp_path: Path, server: LoopbackServer) -> None:
+    """One 5xx from robots.txt must not close the host: it is retried like any fetch."""
     server.route("/robots.txt", replies(Reply(503), Reply(404)))
     server.route("/page", Reply(body=HTML))
-    settings = make_settings(tmp_path, robots_cache_ttl=0.3)
+    settings = make_settings(tmp_path, fetch_retries=2)
+    assert run(settings, lambda f: f.fetch(server.url("/page"))).status == 200
+    assert server.paths() == ["/robots.txt", "/robots.txt", "/page"]
+
+
+def test_unreachable_robots_is_retried_soon(tmp_path: Path, server: LoopbackServer) -> None:
+    server.route("/robots.txt", replies(Reply(503), Reply(503), Reply(404)))
+    server.route("/page", Reply(body=HTML))
+    settings = make_settings(tmp_path, robots_cache_ttl=0.3, fetch_retries=1)
 
     async def body(f: Fetcher) -> FetchResult:
         with pytest.raises(FetchError):
@@ -250,7 +259,7 @@ def test_unreachable_robots_is_retried_soon(tmp_path: Path, server: LoopbackServ
         return await f.fetch(server.url("/page"))
 
     assert run(settings, body).status == 200
-    assert server.paths() == ["/robots.txt", "/robots.txt", "/page"]
+    assert server.paths() == ["/robots.txt", "/robots.txt", "/robots.txt", "/page"]
 
 
 def test_check_robots_false_skips_robots(tmp_path: Path, server: LoopbackServer) -> None:

@@ -515,8 +515,10 @@ class Fetcher:
         error_ttl = min(ttl, _ROBOTS_ERROR_TTL)
         headers = {"Accept": "text/plain,*/*;q=0.1", "Accept-Encoding": self.accept_encoding}
         try:
+            # retried like any fetch: one 5xx blip must not close the whole host for a while
             reply, _ = await self._follow(robots_url, headers, accept="any", check_robots=False,
-                                          retries=0, limit=_ROBOTS_MAX_BYTES, truncate=True)
+                                          retries=self._settings.fetch_retries,
+                                          limit=_ROBOTS_MAX_BYTES, truncate=True)
         except FetchError as exc:
             if exc.reason in {"rate_limited"} and exc.retry_after is not None:
                 raise

@@ -42,6 +42,9 @@ COPY_SHARE_OF_SHORTER = 0.8
 COPY_SHARE_OF_LONGER = 0.5
 # Fetch failures worth another try on a later poll; anything else is final.
 RETRYABLE = frozenset({"timeout", "connect_error", "rate_limited"})
+# Articles of a host whose robots.txt cannot be read are kept pending this long, however
+# often they are tried; after that, the usual attempt limit fails them.
+HOST_DOWN_PATIENCE = timedelta(days=2)
 MAX_SITEMAP_CHILDREN = 5
 MAX_URL_LENGTH = 2000
 
@@ -189,7 +192,7 @@ async def ingest(ctx: Context, article_id: int) -> IngestResult:
         if art.status != PENDING:
             return IngestResult(article_id, art.status, art.error_reason, art.duplicate_of,
                                 unchanged=True)
-        url = art.url
+        url, discovered = art.url, art.discovered_at
         opted_out = bool(art.source_id and (src := s.get(Source, art.source_id)) and src.opt_out)
         # Counted before fetching, so a page that kills the process is not retried forever.
         attempts = queries.bump_attempts(s, article_id)
@@ -204,14 +207,20 @@ async def ingest(ctx: Context, article_id: int) -> IngestResult:
     except FetchError as exc:
         _log_fetch(ctx, url, "page", started, t0, status=exc.status, outcome="error",
                    reason=exc.reason, message=str(exc))
-        # robots.txt that could not be read blocks only for now: it carries a retry_after
+        # robots.txt that could not be read blocks only for now (it carries a retry_after),
+        # and the page itself was not asked for: that costs the article no attempt, for as
+        # long as the host may plausibly come back
+        robots_down = exc.reason == "robots_disallowed" and exc.retry_after is not None
+        host_down = robots_down and utcnow() - discovered < HOST_DOWN_PATIENCE
         retry = (exc.reason in RETRYABLE or (exc.status is not None and exc.status >= 500)
-                 or (exc.reason == "robots_disallowed" and exc.retry_after is not None))
-        if retry and attempts < ctx.settings.article_max_attempts:
+                 or robots_down)
+        if retry and (host_down or attempts < ctx.settings.article_max_attempts):
             with ctx.db.session() as s:
                 a = s.get(Article, article_id)
                 assert a is not None
                 a.error_reason, a.error_message = exc.reason, str(exc)
+                if host_down:
+                    a.attempts = max(0, a.attempts - 1)
             return IngestResult(article_id, PENDING, exc.reason)
         return _finish(ctx, article_id, FAILED, exc.reason, str(exc))
     _log_fetch(ctx, url, "page", started, t0, status=res.status, outcome="ok",
