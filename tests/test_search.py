@@ -130,6 +130,55 @@ def test_the_index_follows_the_writers_transaction(db: Database) -> None:
     assert ids(db, "tunnel", "en") == []
 
 
+def test_two_writers_reindexing_one_article_at_once(db: Database) -> None:
+    """Two transactions that both re-index one article (an on-demand translation beside the
+    crawler's): the second waits for the first rather than failing on a duplicate entry
+    (PostgreSQL, READ COMMITTED: each would delete nothing the other can see, then insert).
+    Real concurrency: the first transaction stays open while the second one commits."""
+    import threading
+
+    aid = add_article(db, source="us-post", language="en", title="Harbour strike",
+                      body=["Dock workers stopped work at the harbour."])
+    entered, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with db.session() as s:
+                s.add(Translation(article_id=aid, language="es", source_language="en",
+                                  scope="headline", title="Huelga en el puerto",
+                                  description=None, blocks=[], source_hash="x",
+                                  engines=["test"], path=["en", "es"], created_at=T0))
+                s.flush()
+                from babelwire.store.search.index import index_articles
+                index_articles(s.connection(), [aid])  # takes the article's index lock
+                entered.set()
+                release.wait(5)
+        except BaseException as exc:
+            errors.append(exc)
+            entered.set()
+
+    t = threading.Thread(target=first)
+    t.start()
+    assert entered.wait(10)
+    timer = threading.Timer(0.5, release.set)  # let the first commit while the second waits
+    timer.start()
+    try:
+        with db.session() as s:
+            s.add(Translation(article_id=aid, language="fr", source_language="en",
+                              scope="headline", title="Grève au port", description=None,
+                              blocks=[], source_hash="x", engines=["test"], path=["en", "fr"],
+                              created_at=T0))
+    finally:
+        release.set()
+        t.join(10)
+        timer.cancel()
+    assert errors == []
+    assert ids(db, "huelga", "es") == [aid]
+    assert ids(db, "grève", "fr") == [aid]
+    assert ids(db, "strike", "en") == [aid]
+
+
 HOSTILE = ['"', '""', "'", "AND", "OR NOT", "a OR b", "NEAR(a b)", "title:strike", "strike*",
            "^strike", "-strike", "(strike", "strike)", "*", ":", "\\", "%", "_", "\x00x",
            "'; DROP TABLE articles; --", '"unclosed phrase', "strike\" AND \"x", "{a b}",

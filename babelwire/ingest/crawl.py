@@ -17,8 +17,10 @@ from babelwire.jobs.runner import Progress, RunStats, make_runner
 from babelwire.store import queries
 
 # A due feed is claimed for this long (another scheduler leaves it alone); its poll sets
-# the real next time. A poll that never finishes (its worker died) is retried after it.
-FEED_CLAIM_LEASE = timedelta(minutes=15)
+# the real next time. A poll that never finishes (its process was killed) is retried after
+# it, so it is short: a restarted server polls its feeds again within two minutes (the
+# soak's finding with 15). A poll that outlasts it is merely repeated (polls are idempotent).
+FEED_CLAIM_LEASE = timedelta(minutes=2)
 
 
 async def crawl_once(
@@ -49,14 +51,14 @@ async def crawl_once(
         untranslated = (queries.untranslated_article_ids(s) if ctx.settings.translate else [])
         unindexed = queries.unindexed_article_ids(s) if ctx.vectors.enabled else []
     runner = make_runner(ctx, progress=progress)
+    for fid in feeds:  # first: their leases run while they wait in the queue
+        runner.submit("refresh_feed", fid)
     for aid in pending:
         runner.submit("ingest", aid)
     for aid in untranslated:  # stored before a crash, or before translation was enabled
         runner.submit("translate", aid)
     for aid in unindexed:  # not yet embedded and in a story
         runner.submit("index", aid)
-    for fid in feeds:
-        runner.submit("refresh_feed", fid)
     try:
         return await runner.join()
     finally:

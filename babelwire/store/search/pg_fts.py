@@ -31,10 +31,24 @@ def drop(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE search_docs DROP COLUMN IF EXISTS tsv")
 
 
+# Namespace of the transaction-scoped advisory locks that serialise re-indexing per article.
+_LOCK_SPACE = 0x6277  # "bw"
+
+
 def delete(conn: Connection, article_ids: Sequence[int]) -> None:
+    """Remove the articles' documents, first locking each article's index entries until
+    the transaction ends: two transactions re-indexing one article at once (an on-demand
+    translation and the crawler's, say) would otherwise both delete nothing the other can
+    see and both insert (a unique violation; found by the soak). Locks are taken in id
+    order, so two indexers never deadlock."""
     if article_ids:
+        ids = sorted(set(article_ids))
+        conn.execute(text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), "
+                          "CAST(t.id AS integer)) FROM (SELECT id FROM "
+                          "unnest(CAST(:ids AS bigint[])) AS id ORDER BY id) AS t"),
+                     {"space": _LOCK_SPACE, "ids": ids})
         conn.execute(text("DELETE FROM search_docs WHERE article_id = ANY(:ids)"),
-                     {"ids": list(article_ids)})
+                     {"ids": ids})
 
 
 def _text(value: str) -> str:
