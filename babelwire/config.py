@@ -155,6 +155,12 @@ SETTINGS: tuple[Setting, ...] = (
             "ready (0: never wait)."),
     Setting("translate_request_per_client", int, 2, "Translations one client address may "
             "wait for at once; its further pages show the original at once, translated later."),
+    Setting("client_search_rate", float, 1.0, "Searches (page or API) per second one client "
+            "address may make, after its burst; past it, 429 with Retry-After (0: no bound)."),
+    Setting("client_search_burst", int, 20, "Searches one client address may make at once."),
+    Setting("client_pages_rate", float, 2.0, "Deep listing pages (with a cursor) per second "
+            "one client address may ask for, after its burst (0: no bound)."),
+    Setting("client_pages_burst", int, 40, "Deep listing pages one client may ask for at once."),
     Setting("translate_queue_size", int, 32, "On-demand translations queued or running at "
             "once; beyond, pages say the queue is full and show the original."),
     Setting("reader_languages", _list, ("en", "de", "es", "fr", "pt", "ru", "uk", "ca", "it", "pl"),
@@ -218,6 +224,10 @@ class Settings:
     page_cache_seconds: float
     translate_request_budget: float
     translate_request_per_client: int
+    client_search_rate: float
+    client_search_burst: int
+    client_pages_rate: float
+    client_pages_burst: int
     translate_queue_size: int
     reader_languages: tuple[str, ...]
     extra: Mapping[str, str] = field(default_factory=dict)

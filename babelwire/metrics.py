@@ -32,6 +32,8 @@ TRANSLATE_SECONDS = Counter("babelwire_translate_seconds", "Seconds spent in tra
                             "engines", ["engine"])
 EMBEDDED = Counter("babelwire_embedded_articles", "Articles embedded (rate(): articles/s)")
 EMBED_SECONDS = Counter("babelwire_embed_seconds", "Seconds spent embedding")
+LIMITED = Counter("babelwire_requests_limited", "Requests refused with a 429 because their "
+                  "client passed its bound, by kind (search, pages)", ["kind"])
 PAGE_SECONDS = Histogram("babelwire_http_request_duration_seconds", "Website and API "
                          "response time, by route", ["route", "method", "status"],
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))

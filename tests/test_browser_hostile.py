@@ -72,7 +72,7 @@ document.addEventListener('securitypolicyviolation',
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, int]]:
     tmp = tmp_path_factory.mktemp("hostile")
     with LoopbackServer({"/news/harbour.html": Reply(body=HOSTILE.encode())}) as publisher:
         spec = SourceSpec(id="hostile-gazette", name="Hostile <b>Gazette</b>",
@@ -85,6 +85,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
                 aid, _ = pipeline.add_url(ctx, publisher.url("/news/harbour.html"))
                 res = await pipeline.ingest(ctx, aid)
                 assert res.status == READY, res
+                await pipeline.index_articles(ctx, [(aid, False)])  # a story page too
                 return aid
             finally:
                 await ctx.aclose()
@@ -95,6 +96,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     with ctx.db.session() as s:
         art = s.get(Article, article_id)
         assert art is not None and art.title and "<script>" in art.title  # stored as text
+        story_id = art.story_id
+        assert story_id is not None
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
@@ -105,7 +108,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
         time.sleep(0.05)
     assert server.started, "the site did not start"
     try:
-        yield f"http://127.0.0.1:{port}", article_id
+        yield f"http://127.0.0.1:{port}", article_id, story_id
     finally:
         server.should_exit = True
         thread.join(10)
@@ -124,11 +127,39 @@ def browser() -> Iterator[Browser]:
         pw.stop()
 
 
-@pytest.mark.parametrize("path", ["/en/a/{id}", "/en/a/{id}?view=original", "/de/a/{id}", "/en/",
-                                  "/en/all", "/en/GB/", "/en/search?q=harbour"])
-def test_hostile_content_never_runs(browser: Browser, site: tuple[str, int],
+PAGE_TYPES = ["/en/a/{id}", "/en/a/{id}?view=original", "/de/a/{id}", "/en/", "/en/all",
+              "/en/GB/", "/en/search?q=harbour", "/en/settings", "/en/s/{story}"]
+
+
+@pytest.mark.parametrize("path", [*PAGE_TYPES, "/en/a/999999-missing"])
+def test_every_page_type_carries_the_security_headers(browser: Browser, site: tuple[str, int, int],
+                                                      path: str) -> None:
+    """As the browser received them: the CSP and the other headers on every page type,
+    the not-found page included."""
+    base, article_id, story_id = site
+    context = browser.new_context(base_url=base, locale="en-US")
+    try:
+        page = context.new_page()
+        resp = page.goto(path.format(id=article_id, story=story_id))
+        assert resp is not None
+        headers = resp.all_headers()
+    finally:
+        context.close()
+    csp = headers.get("content-security-policy", "")
+    for directive in ("default-src 'none'", "script-src 'self'", "frame-ancestors 'none'",
+                      "base-uri 'none'", "form-action 'self'"):
+        assert directive in csp, (path, csp)
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert headers.get("x-content-type-options") == "nosniff", path
+    assert headers.get("x-frame-options") == "DENY", path
+    assert headers.get("referrer-policy") == "strict-origin-when-cross-origin", path
+    assert headers.get("cross-origin-opener-policy") == "same-origin", path
+
+
+@pytest.mark.parametrize("path", PAGE_TYPES)
+def test_hostile_content_never_runs(browser: Browser, site: tuple[str, int, int],
                                     path: str) -> None:
-    base, article_id = site
+    base, article_id, story_id = site
     context = browser.new_context(base_url=base, locale="en-US")
     dialogs: list[str] = []
     try:
@@ -139,7 +170,7 @@ def test_hostile_content_never_runs(browser: Browser, site: tuple[str, int],
             dialog.dismiss()
 
         page.on("dialog", on_dialog)
-        resp = page.goto(path.format(id=article_id))
+        resp = page.goto(path.format(id=article_id, story=story_id))
         assert resp is not None and resp.status == 200, path
         page.wait_for_load_state("networkidle")
         state: dict[str, Any] = page.evaluate(
@@ -155,14 +186,15 @@ def test_hostile_content_never_runs(browser: Browser, site: tuple[str, int],
     assert state["pwned"] is None, path
     assert state["violations"] == [], (path, state["violations"])
     assert state["jsLinks"] == 0 and state["handlers"] == 0, path
-    assert "Harbour {{ 7*7 }}" in state["text"], path  # the title, as written
+    if "settings" not in path:  # the pages that show the article
+        assert "Harbour {{ 7*7 }}" in state["text"], path  # the title, as written
     assert "Harbour 49" not in state["text"]
 
 
-def test_the_watchers_see_injected_markup(browser: Browser, site: tuple[str, int]) -> None:
+def test_the_watchers_see_injected_markup(browser: Browser, site: tuple[str, int, int]) -> None:
     """The checks above can fail: markup injected into the article page is either run
     (marker set) or stopped by the CSP (violation recorded), and its handler is counted."""
-    base, article_id = site
+    base, article_id, _story = site
     context = browser.new_context(base_url=base, locale="en-US")
     try:
         page = context.new_page()

@@ -23,6 +23,7 @@ from babelwire.metrics import StoreCollector
 from babelwire.store.models import READY, Article
 from babelwire.web.api import create_api
 from babelwire.web.i18n import I18n
+from babelwire.web.limits import ClientLimits, Limit
 from babelwire.web.ondemand import OnDemand
 from babelwire.web.pages import Pages
 from babelwire.web.render import SECURITY_HEADERS, Renderer
@@ -131,7 +132,12 @@ def create_app(ctx: Context, *, ondemand: OnDemand | None = None) -> Starlette:
     async def not_found(request: Request, exc: Exception) -> Response:
         return await pages.not_found(request)
 
-    app = Starlette(routes=routes, middleware=[Middleware(Timing), Middleware(SecurityHeaders)],
+    st = ctx.settings
+    limits = Middleware(ClientLimits,
+                        search=Limit(st.client_search_rate, st.client_search_burst),
+                        pages=Limit(st.client_pages_rate, st.client_pages_burst))
+    app = Starlette(routes=routes, middleware=[Middleware(Timing), Middleware(SecurityHeaders),
+                                               limits],
                     exception_handlers={404: not_found})
     app.state.ondemand = ondemand
     app.state.pages = pages

@@ -32,6 +32,9 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "extract_processes": 1,  # in-process; the crash test's child uses the pool
         "translate": False,  # tests of translation turn it on
         "page_cache_seconds": 0.0,  # tests see every change at once; test_web_cache tests it
+        # tests search and page in tight loops; test_web_limits tests the bounds
+        "client_search_rate": 0.0,
+        "client_pages_rate": 0.0,
     }
     values.update(overrides)
     return Settings.load(env={}, **values)

@@ -447,6 +447,19 @@ class SoakReport:
     def doubled_total(self) -> int:
         return sum(self.doubled.values())
 
+    def rss_windows(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """Median RSS (Python, engines) over the run's second tenth (once warmed up: the
+        models and engines loaded) and over its last tenth."""
+        end = max(t for t, _, _ in self.rss) or 1.0
+
+        def median(lo: float, hi: float) -> tuple[float, float]:
+            window = [(py, eng) for t, py, eng in self.rss if lo <= t <= hi] or \
+                [(self.rss[-1][1], self.rss[-1][2])]
+            pys, engs = sorted(w[0] for w in window), sorted(w[1] for w in window)
+            return pys[len(pys) // 2], engs[len(engs) // 2]
+
+        return median(0.1 * end, 0.2 * end), median(0.9 * end, end)
+
     def p99_ms(self) -> float:
         vals = [r.p99_ms for r in self.rounds if r.requests]
         return max(vals) if vals else float("nan")
@@ -476,11 +489,12 @@ class SoakReport:
                 f"{p50s[len(p50s) // 2]:.1f} ms, p99 median {p99s[len(p99s) // 2]:.1f} ms, "
                 f"worst round p99 {p99s[-1]:.1f} ms")
         if self.rss:
-            first, last = self.rss[0], self.rss[-1]
+            early, late = self.rss_windows()
             lines.append(
-                f"serve RSS (MiB, Python / engines): start {first[1]:.0f} / {first[2]:.0f}, "
-                f"end {last[1]:.0f} / {last[2]:.0f}, peak "
-                f"{max(s[1] for s in self.rss):.0f} / {max(s[2] for s in self.rss):.0f}")
+                f"serve RSS (MiB, Python / engines; median of samples): second tenth of the "
+                f"run {early[0]:.0f} / {early[1]:.0f}, last tenth {late[0]:.0f} / "
+                f"{late[1]:.0f}, peak {max(s[1] for s in self.rss):.0f} / "
+                f"{max(s[2] for s in self.rss):.0f}")
         if self.restarts:
             lines.append("SIGKILLed and restarted at " + ", ".join(
                 f"{t:.0f} s" for t in self.restarts))
