@@ -96,3 +96,57 @@ def test_no_route_and_same_language(ctx: Context) -> None:
     res = translate_article(ctx, russian.id, "de")
     assert res.status == "no_route" and res.detail and "available routes" in res.detail
     assert translate_article(ctx, russian.id, "ru").status == "same_language"
+
+
+def test_two_writers_translating_one_article_at_once(ctx: Context) -> None:
+    """An on-demand translation beside the crawler's (found by the soak: the second insert
+    failed on the unique (article, language) key and the reader got an error). The real
+    translator, wrapped so that both callers finish translating before either writes."""
+    import threading
+
+    asyncio.run(crawl_once(ctx))
+    arts = [_article(ctx, site, "en") for site in ("harbour-gazette",)]
+    real = ctx.translator
+    barrier = threading.Barrier(2)
+
+    class BothTranslateFirst:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def translate(self, *args: Any, **kwargs: Any) -> Any:
+            run = real.translate(*args, **kwargs)
+            barrier.wait(30)  # both have found no translation and made one
+            return run
+
+    ctx._translator = BothTranslateFirst()  # type: ignore[assignment]
+    try:
+        for art in arts:
+            for lang in ("es", "ca"):
+                with ctx.db.session() as s:
+                    for row in s.scalars(select(Translation).where(
+                            Translation.article_id == art.id, Translation.language == lang)):
+                        s.delete(row)
+                results: list[Any] = []
+                errors: list[BaseException] = []
+
+                def work(art_id: int = art.id, lang: str = lang, results: list[Any] = results,
+                         errors: list[BaseException] = errors) -> None:
+                    try:
+                        results.append(translate_article(ctx, art_id, lang))
+                    except BaseException as exc:
+                        errors.append(exc)
+
+                threads = [threading.Thread(target=work) for _ in range(2)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(60)
+                assert errors == [], errors
+                assert sorted(r.status for r in results) in (["done", "done"],
+                                                             ["done", "unchanged"])
+                with ctx.db.session() as s:
+                    rows = list(s.scalars(select(Translation).where(
+                        Translation.article_id == art.id, Translation.language == lang)))
+                assert len(rows) == 1 and rows[0].title
+    finally:
+        ctx._translator = real

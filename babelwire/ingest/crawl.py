@@ -21,6 +21,8 @@ from babelwire.store import queries
 # it, so it is short: a restarted server polls its feeds again within two minutes (the
 # soak's finding with 15). A poll that outlasts it is merely repeated (polls are idempotent).
 FEED_CLAIM_LEASE = timedelta(minutes=2)
+# How often a scheduler's round looks for feeds fallen due while it works (seconds).
+FEED_TICK = 5.0
 
 
 async def crawl_once(
@@ -31,9 +33,13 @@ async def crawl_once(
     due_only: bool = False,
     progress: Progress | None = None,
     now: datetime | None = None,
+    poll_every: float | None = None,
 ) -> RunStats:
     """Poll the selected feeds (all of them, or only those due) and ingest what is new,
-    after first finishing any article left pending by an earlier run."""
+    after first finishing any article left pending by an earlier run. With `due_only` and
+    `poll_every`, feeds falling due while the round works are claimed and polled every
+    `poll_every` seconds, so a long backlog of articles never holds feed polls back (a
+    feed's older entries drop off it while it waits)."""
     now = now or utcnow()
     if source_ids:
         unknown = [sid for sid in source_ids if ctx.catalog.get(sid) is None]
@@ -60,7 +66,25 @@ async def crawl_once(
     for aid in unindexed:  # not yet embedded and in a story
         runner.submit("index", aid)
     try:
-        return await runner.join()
+        if not (due_only and poll_every):
+            return await runner.join()
+        joined = asyncio.ensure_future(runner.join())
+        while not joined.done():
+            await asyncio.wait({joined}, timeout=poll_every)
+            if joined.done():
+                break
+            moment = utcnow()
+            try:
+                with ctx.db.session() as s:
+                    due = queries.claim_due_feeds(
+                        s, now=moment, lease_until=moment + FEED_CLAIM_LEASE,
+                        source_ids=source_ids, country=country)
+            except Exception:  # the store is busy or away: the round goes on, next tick
+                ctx.log.exception("claiming due feeds failed")
+                continue
+            for fid in due:
+                runner.submit("refresh_feed", fid)
+        return await joined
     finally:
         await ctx.aclose()
 
@@ -70,7 +94,7 @@ async def crawl_forever(ctx: Context, stop: asyncio.Event, *,
     """Poll due feeds, ingest, sleep until the next feed is due (or `stop` is set)."""
     while not stop.is_set():
         try:
-            await crawl_once(ctx, due_only=True, progress=progress)
+            await crawl_once(ctx, due_only=True, progress=progress, poll_every=FEED_TICK)
         except Exception:  # the scheduler keeps going; the error is logged
             ctx.log.exception("crawl round failed")
         with ctx.db.session() as s:

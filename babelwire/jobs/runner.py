@@ -92,7 +92,9 @@ class InProcessRunner:
         self.progress = progress
         self.flow = Flow(follow=follow, index=index, translate=translate)
         self.stats = RunStats()
-        self._queue: asyncio.Queue[Job] = asyncio.Queue()
+        # feed polls go first (their claim lease runs while they wait); FIFO otherwise
+        self._queue: asyncio.PriorityQueue[tuple[int, int, Job]] = asyncio.PriorityQueue()
+        self._seq = 0
         # index jobs wait here; each queued ("index", id) job takes whatever is waiting (up
         # to INDEX_BATCH), so a job may find its article already done by an earlier batch
         self._to_index: deque[tuple[int, bool]] = deque()
@@ -104,7 +106,8 @@ class InProcessRunner:
             raise ValueError(f"unknown job {name!r}")
         if name in ("index", "reindex"):
             self._to_index.append((ident, name == "reindex"))
-        self._queue.put_nowait((name, ident))
+        self._seq += 1
+        self._queue.put_nowait((0 if name == "refresh_feed" else 1, self._seq, (name, ident)))
         self._unfinished += 1
         try:
             asyncio.get_running_loop()
@@ -135,7 +138,7 @@ class InProcessRunner:
 
     async def _worker(self) -> None:
         while True:
-            job = await self._queue.get()
+            _, _, job = await self._queue.get()
             try:
                 await self._run_one(job)
             except Exception as exc:  # a bug in one job must not stop the crawl

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from babelwire.context import Context
 from babelwire.store.models import READY, Article, Block, Source, Translation
-from babelwire.translate.translator import NoRoute
+from babelwire.translate.translator import NoRoute, TranslationRun
 
 SCOPES = ("headline", "full")
 NOTICE = "notice"  # Block.role of a publisher's recurring block (ingest/boilerplate.py)
@@ -149,28 +150,43 @@ def translate_article(ctx: Context, article_id: int, language: str, *,
         run = ctx.translator.translate(texts, source_lang, language)
     except NoRoute as exc:
         return ArticleTranslation(article_id, language, "no_route", detail=str(exc))
-    results = run.results
-    with ctx.db.session() as s:
-        row = s.scalar(select(Translation).where(Translation.article_id == article_id,
-                                                 Translation.language == language))
-        if row is None:
-            row = Translation(article_id=article_id, language=language)
-            s.add(row)
-        row.source_language = source_lang
-        row.scope = scope
-        row.title = results[0].text if title else None
-        row.description = results[1].text if description else None
-        row.blocks = [{"text": r.text, "flagged": r.flagged, "type": b.type}
-                      for r, b in zip(results[2:], chosen, strict=True)]
-        row.source_hash = digest
-        row.engines = run.engines
-        row.path = run.route.path
-        row.segments = run.segments
-        row.flagged = run.flagged
-        row.memory_hits = run.memory_hits
-        row.created_at = datetime.now(UTC)
-        row.duration_ms = int((time.monotonic() - t0) * 1000)
+    for attempt in (1, 2):  # a second writer (on-demand beside the crawler) may insert first
+        try:
+            with ctx.db.session() as s:
+                row = s.scalar(select(Translation).where(Translation.article_id == article_id,
+                                                         Translation.language == language))
+                if row is not None and row.source_hash == digest and row.scope == "full" \
+                        and scope != "full":  # the other writer stored a wider one
+                    return ArticleTranslation(article_id, language, "unchanged", row.scope,
+                                              row.flagged)
+                if row is None:
+                    row = Translation(article_id=article_id, language=language)
+                    s.add(row)
+                _fill(row, source_lang, scope, title, description, chosen, digest, run, t0)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
     return ArticleTranslation(article_id, language, "done", scope, run.flagged)
+
+
+def _fill(row: Translation, source_lang: str, scope: str, title: str, description: str,
+          chosen: list[Block], digest: str, run: TranslationRun, t0: float) -> None:
+    results = run.results
+    row.source_language = source_lang
+    row.scope = scope
+    row.title = results[0].text if title else None
+    row.description = results[1].text if description else None
+    row.blocks = [{"text": r.text, "flagged": r.flagged, "type": b.type}
+                  for r, b in zip(results[2:], chosen, strict=True)]
+    row.source_hash = digest
+    row.engines = run.engines
+    row.path = run.route.path
+    row.segments = run.segments
+    row.flagged = run.flagged
+    row.memory_hits = run.memory_hits
+    row.created_at = datetime.now(UTC)
+    row.duration_ms = int((time.monotonic() - t0) * 1000)
 
 
 def translate_new_article(ctx: Context, article_id: int) -> list[ArticleTranslation]:
