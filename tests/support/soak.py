@@ -411,8 +411,9 @@ class WrkRound:
     p50_ms: float
     p99_ms: float
     status_5xx: int
-    status_4xx: int
+    status_4xx: int  # other than 429
     socket_errors: int
+    limited: int = 0  # 429: past the per-client bound (wrk is one client address)
 
 
 @dataclass
@@ -484,7 +485,9 @@ class SoakReport:
             p99s = sorted(r.p99_ms for r in done)
             lines.append(
                 f"site under wrk: {reqs} requests in {len(self.rounds)} rounds, 5xx "
-                f"{self.site_5xx}, 4xx {sum(r.status_4xx for r in done)}, socket errors "
+                f"{self.site_5xx}, 429 (one client past the per-client bound on search) "
+                f"{sum(r.limited for r in done)}, other 4xx {sum(r.status_4xx for r in done)}, "
+                f"socket errors "
                 f"{sum(r.socket_errors for r in self.rounds)}; p50 median "
                 f"{p50s[len(p50s) // 2]:.1f} ms, p99 median {p99s[len(p99s) // 2]:.1f} ms, "
                 f"worst round p99 {p99s[-1]:.1f} ms")
@@ -604,15 +607,18 @@ local paths = {%s}
 local threads = {}
 local n = 0
 function setup(thread) table.insert(threads, thread) end
-function init(args) s5 = 0; s4 = 0; n = math.random(#paths) end
+function init(args) s5 = 0; s4 = 0; s429 = 0; n = math.random(#paths) end
 function request() n = n %% #paths + 1; return wrk.format("GET", paths[n]) end
 function response(status, headers, body)
-  if status >= 500 then s5 = s5 + 1 elseif status >= 400 then s4 = s4 + 1 end
+  if status >= 500 then s5 = s5 + 1 elseif status == 429 then s429 = s429 + 1
+  elseif status >= 400 then s4 = s4 + 1 end
 end
 function done(summary, latency, requests)
-  local a, b = 0, 0
-  for _, t in ipairs(threads) do a = a + t:get("s5"); b = b + t:get("s4") end
-  io.write(string.format("SOAK %%d %%d %%d %%d %%.3f %%.3f\\n", summary.requests, a, b,
+  local a, b, c = 0, 0, 0
+  for _, t in ipairs(threads) do
+    a = a + t:get("s5"); b = b + t:get("s4"); c = c + t:get("s429")
+  end
+  io.write(string.format("SOAK %%d %%d %%d %%d %%d %%.3f %%.3f\\n", summary.requests, a, b, c,
     summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.timeout, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end
@@ -646,11 +652,11 @@ def _wrk_round(port: int, paths: list[str], seconds: int, connections: int, work
         [WRK, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout=10s", "-s", str(script),
          f"http://127.0.0.1:{port}"], capture_output=True, text=True,
         timeout=seconds + 60).stdout
-    m = re.search(r"^SOAK (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)$", out, re.M)
+    m = re.search(r"^SOAK (\d+) (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)$", out, re.M)
     if m is None:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
-    req, s5, s4, sock = (int(m.group(i)) for i in range(1, 5))
-    return WrkRound(started, req, float(m.group(5)), float(m.group(6)), s5, s4, sock)
+    req, s5, s4, limited, sock = (int(m.group(i)) for i in range(1, 6))
+    return WrkRound(started, req, float(m.group(6)), float(m.group(7)), s5, s4, sock, limited)
 
 
 def run_soak(cfg: SoakConfig) -> SoakReport:
@@ -722,7 +728,7 @@ def run_soak(cfg: SoakConfig) -> SoakReport:
             report.rounds.append(rnd)
             say(f"{rnd.started:5.0f} s  wrk {rnd.requests} requests over {len(paths)} paths, "
                 f"p50 {rnd.p50_ms:.1f} ms p99 {rnd.p99_ms:.1f} ms, 5xx {rnd.status_5xx}, "
-                f"4xx {rnd.status_4xx}; stored {_count(db, READY)}"
+                f"429 {rnd.limited}, other 4xx {rnd.status_4xx}; stored {_count(db, READY)}"
                 + (f"; RSS {report.rss[-1][1]:.0f}/{report.rss[-1][2]:.0f} MiB"
                    if report.rss else ""))
         # drain: faults off, nothing new published; let the crawler and the side jobs finish
