@@ -31,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from tests.support.proctree import tree_rss_mib  # noqa: E402
+
 SHARED = ROOT.parent / "shared" / "data"
 HOSTS = 50
 
@@ -86,29 +88,6 @@ def reader_alone(path: Path) -> tuple[int, float]:
     return n, time.perf_counter() - t0
 
 
-def rss_mib(pid: int) -> tuple[float, float]:
-    """Resident memory of the import's own processes (the command and its extraction
-    workers, Python) and of the translation engines it runs (Apertium pipelines), MiB."""
-    own = engines = 0
-    todo = [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-        name = status.split("\n", 1)[0].split()[-1]
-        rss = next((int(line.split()[1]) for line in status.splitlines()
-                    if line.startswith("VmRSS:")), 0)
-        if name.startswith("python"):
-            own += rss
-        else:
-            engines += rss
-    return own / 1024, engines / 1024
-
-
 def run_import(path: Path, work: Path, embedder: str, translate: bool
                ) -> tuple[dict, float, list[tuple[float, float]]]:
     env = {**os.environ, "BABELWIRE_DATA_DIR": str(work / "data"),
@@ -123,7 +102,7 @@ def run_import(path: Path, work: Path, embedder: str, translate: bool
 
     def sample() -> None:
         while not done.wait(1.0):
-            samples.append(rss_mib(proc.pid))
+            samples.append(tree_rss_mib(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -56,6 +56,7 @@ from babelwire.store.database import Database
 from babelwire.store.models import DUPLICATE, FAILED, READY, SKIPPED, Article, Block, Page
 from babelwire.web.render import slugify
 from tests.support.catalog_files import write_catalog
+from tests.support.proctree import tree_rss_mib
 
 WRK = shutil.which("wrk")
 ROOT = Path(__file__).resolve().parents[2]
@@ -535,28 +536,6 @@ def _env(cfg: SoakConfig, work: Path, catalog: Path, db_url: str) -> dict[str, s
     return env
 
 
-def _rss_mib(pid: int) -> tuple[float, float]:
-    """Resident memory of a process tree: Python processes, and the rest (engines), MiB."""
-    own = engines = 0
-    todo = [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-        name = status.split("\n", 1)[0].split()[-1]
-        rss = next((int(line.split()[1]) for line in status.splitlines()
-                    if line.startswith("VmRSS:")), 0)
-        if name.startswith("python"):
-            own += rss
-        else:
-            engines += rss
-    return own / 1024, engines / 1024
-
-
 class _Serve:
     """`babelwire serve` in its own process group (so a SIGKILL takes its workers too)."""
 
@@ -699,7 +678,7 @@ def run_soak(cfg: SoakConfig) -> SoakReport:
         def sample() -> None:
             while not stop_sampling.wait(2.0):
                 if serve is not None and serve.proc is not None and serve.proc.poll() is None:
-                    py, eng = _rss_mib(serve.proc.pid)
+                    py, eng = tree_rss_mib(serve.proc.pid)
                     report.rss.append((time.monotonic() - t0, py, eng))
 
         sampler = threading.Thread(target=sample, daemon=True)
