@@ -106,6 +106,12 @@ SETTINGS: tuple[Setting, ...] = (
             "fr-en=argos,ru-uk=apertium (overrides the default ranking for that pair)."),
     Setting("apertium_timeout", float, 60.0, "Seconds one Apertium batch may take before the "
             "pipeline is restarted and the batch split to isolate the failing segment."),
+    Setting("apertium_idle_seconds", float, 300.0, "Seconds a language pair's Apertium "
+            "processes stay running without work before they are closed (0: never); the next "
+            "batch starts them again."),
+    Setting("apertium_max_warm_pairs", int, 0, "Language pairs whose Apertium processes are "
+            "kept running at once (each pair: ~50-200 MB); beyond it the least recently used "
+            "are closed (0: no bound)."),
     Setting("keep_names", _bool, True, "Keep proper names untranslated through Apertium "
             "(found with the pair's own analyser, capitalisation and the text seen so far)."),
     Setting("apy_url", str, "", "Base URL of an Apertium-APy server, e.g. "
@@ -202,6 +208,8 @@ class Settings:
     engines: tuple[str, ...]
     engine_preferences: tuple[str, ...]
     apertium_timeout: float
+    apertium_idle_seconds: float
+    apertium_max_warm_pairs: int
     keep_names: bool
     apy_url: str
     libretranslate_url: str

@@ -10,6 +10,7 @@ import shlex
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -473,5 +474,71 @@ def test_names_rest_without_null_flush_translates_whole(tmp_path: Path) -> None:
         assert [r.text for r in out] == ["the gato", "two gatos", "a dog"]
         assert eng._res.states[("en", "es")].no_split
         assert eng.translate(["cat"], "en", "es")[0].text == "gato"
+    finally:
+        eng.close()
+
+
+# --- bounds on running processes -----------------------------------------------------------
+
+def _gone(pids: list[int]) -> bool:
+    """Every pid has exited and been reaped (not even a zombie)."""
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            continue
+        return False
+    return True
+
+
+@needs_apertium
+def test_idle_pairs_processes_are_closed_and_restart_on_demand() -> None:
+    """A pair without work for `idle_seconds` has its processes closed by the reaper thread
+    (a soak warmed ~25 pairs: 5 GB of Apertium processes); the next batch starts them again
+    and translates as before."""
+    eng = ApertiumEngine(timeout=60, idle_seconds=0.5)
+    try:
+        first = eng.translate(["The house is red."], "en", "es")[0].text
+        pids = eng.live_pids()
+        assert pids and first
+        deadline = time.monotonic() + 20
+        while eng.live_pids() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert eng.live_pids() == []
+        assert _gone(pids)
+        assert eng.translate(["The house is red."], "en", "es")[0].text == first
+        assert eng.live_pids()
+    finally:
+        eng.close()
+
+
+@needs_apertium
+def test_beyond_max_warm_pairs_the_least_recently_used_is_closed() -> None:
+    eng = ApertiumEngine(timeout=60, max_warm_pairs=1)
+    try:
+        es = eng.translate(["The house is red."], "en", "es")[0].text
+        en_es = eng.live_pids()
+        en = eng.translate(["La casa es roja."], "es", "en")[0].text
+        es_en = eng.live_pids()
+        assert es and en and en_es and es_en
+        assert not set(en_es) & set(es_en)  # only the pair used last is running
+        assert _gone(en_es)
+        assert eng.translate(["The house is red."], "en", "es")[0].text == es
+        assert not set(es_en) & set(eng.live_pids()) and _gone(es_en)
+    finally:
+        eng.close()
+
+
+@needs_apertium
+def test_reaper_leaves_a_pair_in_the_middle_of_a_batch_alone() -> None:
+    eng = ApertiumEngine(timeout=60, idle_seconds=3600)
+    try:
+        eng.translate(["The house is red."], "en", "es")
+        state = eng._res.states[("en", "es")]
+        with state.lock:  # as translate() holds it during a batch
+            assert eng._res.reap(now=time.monotonic() + 7200) == []
+            assert eng.live_pids()
+        assert eng._res.reap(now=time.monotonic() + 7200) == ["eng-spa"]
+        assert eng.live_pids() == []
     finally:
         eng.close()

@@ -378,6 +378,12 @@ class _PairState:
     lookup: _Pipeline | None = None
     dictionary_case: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     case_stats: names.CaseStats = field(default_factory=names.CaseStats)
+    last_used: float = 0.0  # time.monotonic() of the pair's last batch
+
+    @property
+    def warm(self) -> bool:
+        return any(p is not None for p in (self.pipeline, self.analyser, self.rest,
+                                           self.lookup))
 
     def drop_pipeline(self) -> None:
         if self.pipeline is not None:
@@ -425,13 +431,67 @@ class _Unit:
 
 class _Resources:
     """What the engine owns outside Python: pipelines and a directory of repaired models.
-    Kept apart from the engine so that a finalizer can release them."""
+    Kept apart from the engine so that a finalizer (and the reaper thread, which must not
+    keep the engine alive) can release them.
 
-    def __init__(self) -> None:
+    Each warm pair holds a few processes of 10-50 MB (a soak warmed ~25 pairs: 5 GB), so a
+    pair's processes are closed after `idle_seconds` without a batch, and beyond `max_warm`
+    warm pairs the least recently used are closed; the next batch starts them again (well
+    under a second). What the pair learned (dictionary case, capitalisation) is kept."""
+
+    def __init__(self, idle_seconds: float = 0.0, max_warm: int = 0) -> None:
         self.states: dict[Pair, _PairState] = {}
         self.workdir: Path | None = None
+        self.idle_seconds = idle_seconds
+        self.max_warm = max_warm
+        self.closing = threading.Event()
+        self._reaper: threading.Thread | None = None
+        self._reaper_lock = threading.Lock()
+
+    def used(self, state: _PairState) -> None:
+        """After a batch of `state` (its lock released): enforce the bounds."""
+        state.last_used = time.monotonic()
+        if self.idle_seconds > 0 and self._reaper is None:
+            with self._reaper_lock:
+                if self._reaper is None and not self.closing.is_set():
+                    self._reaper = threading.Thread(target=self._reap_forever, daemon=True,
+                                                    name="apertium-reaper")
+                    self._reaper.start()
+        if self.max_warm > 0:
+            self.reap()
+
+    def _reap_forever(self) -> None:
+        interval = min(max(self.idle_seconds / 4, 0.05), 30.0)
+        while not self.closing.wait(interval):
+            self.reap()
+
+    def reap(self, now: float | None = None) -> list[str]:
+        """Close the processes of pairs idle for `idle_seconds`, and of the least recently
+        used beyond `max_warm`. A pair in the middle of a batch is left alone. Returns the
+        modes closed."""
+        now = time.monotonic() if now is None else now
+        warm = sorted((s for s in list(self.states.values()) if s.warm),
+                      key=lambda s: s.last_used)
+        excess = len(warm) - self.max_warm if self.max_warm > 0 else 0
+        closed = []
+        for i, state in enumerate(warm):
+            idle = self.idle_seconds > 0 and now - state.last_used >= self.idle_seconds
+            if not (idle or i < excess) or not state.lock.acquire(blocking=False):
+                continue
+            try:
+                if state.warm:
+                    state.drop_pipeline()
+                    state.drop_analyser()
+                    closed.append(state.mode.name)
+            finally:
+                state.lock.release()
+        if closed:
+            log.info("apertium: closed the processes of %s (%s)", ", ".join(closed),
+                     "idle" if not excess else f"more than {self.max_warm} warm pairs")
+        return closed
 
     def release(self) -> None:
+        self.closing.set()
         for state in self.states.values():
             state.drop_pipeline()
             state.drop_analyser()
@@ -455,7 +515,8 @@ class ApertiumEngine:
 
     def __init__(self, *, modes_dir: Path = DEFAULT_MODES_DIR, timeout: float = 60.0,
                  binary: str = "apertium", keep_names: bool = True,
-                 names_gate: bool = True) -> None:
+                 names_gate: bool = True, idle_seconds: float = 0.0,
+                 max_warm_pairs: int = 0) -> None:
         self.modes_dir = Path(modes_dir)
         self.timeout = timeout
         self.binary = binary
@@ -464,7 +525,7 @@ class ApertiumEngine:
         # without; names_gate=False protects names on every pair (to measure them)
         self._names_off = names.gated_pairs() if names_gate else frozenset()
         self._modes = apertium_modes.discover(self.modes_dir)
-        self._res = _Resources()
+        self._res = _Resources(idle_seconds, max_warm_pairs)
         self._res.states = {pair: _PairState(mode) for pair, mode in self._modes.items()}
         self._version: str | None = None
         self._core_version = "apertium unknown"
@@ -523,6 +584,7 @@ class ApertiumEngine:
                     else self._translate_units(state, texts)
                 for i, res in zip(chunk, outs, strict=True):
                     results[i] = res
+        self._res.used(state)
         return [r if r is not None else Translated(None, "not translated") for r in results]
 
     def analyse(self, segments: Sequence[str], source: str, target: str
@@ -534,7 +596,9 @@ class ApertiumEngine:
         if state is None:
             raise EngineError(f"Apertium has no mode for {source}->{target}")
         with state.lock:
-            return self._analyse(state, list(segments))
+            got = self._analyse(state, list(segments))
+        self._res.used(state)
+        return got
 
     def close(self) -> None:
         self._closed = True

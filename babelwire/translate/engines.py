@@ -55,7 +55,9 @@ def _build(name: str, settings: Settings) -> Engine | None:
             log.info("apertium is not installed")
             return None
         return apertium.ApertiumEngine(timeout=settings.apertium_timeout,
-                                       keep_names=settings.keep_names)
+                                       keep_names=settings.keep_names,
+                                       idle_seconds=settings.apertium_idle_seconds,
+                                       max_warm_pairs=settings.apertium_max_warm_pairs)
     if name == "argos":
         from babelwire.translate import argos
 
