@@ -40,6 +40,17 @@ def _children() -> set[int]:
     return pids
 
 
+def _gone(pids: list[int]) -> bool:
+    """Every pid has exited and been reaped (not even a zombie)."""
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            continue
+        return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def engine() -> Iterator[ApertiumEngine]:
     if shutil.which("apertium") is None or not (MODES / "eng-spa.mode").exists():
@@ -365,9 +376,7 @@ def test_close_leaves_no_processes(tmp_path: Path) -> None:
     eng.close()
     assert eng.live_pids() == []
     assert _children() <= before
-    for pid in pids:
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reaped: not even a zombie
+    assert _gone(pids)
     with pytest.raises(EngineError):
         eng.translate(["a cat"], "en", "es")
 
@@ -479,17 +488,6 @@ def test_names_rest_without_null_flush_translates_whole(tmp_path: Path) -> None:
 
 
 # --- bounds on running processes -----------------------------------------------------------
-
-def _gone(pids: list[int]) -> bool:
-    """Every pid has exited and been reaped (not even a zombie)."""
-    for pid in pids:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            continue
-        return False
-    return True
-
 
 @needs_apertium
 def test_idle_pairs_processes_are_closed_and_restart_on_demand() -> None:
