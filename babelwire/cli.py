@@ -184,6 +184,9 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
             print(f"  skipped {reason}: {n}")
         if summary.other:
             print(f"  {summary.other} other records (warcinfo, request, metadata): not pages")
+        if summary.resumed:
+            print(f"  resumed: {summary.resumed} records before the checkpoint were done by "
+                  f"an earlier, interrupted import and not read again")
     return 0
 
 

@@ -16,15 +16,18 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from babelwire.catalog.loader import catalog_from_specs
 from babelwire.context import Context
-from babelwire.ingest.warc import import_warc
-from babelwire.ingest.warcreader import WarcReader
-from babelwire.store.models import READY, Article, Page
+from babelwire.ingest import pipeline
+from babelwire.ingest.warc import _Checkpoint, import_warc
+from babelwire.ingest.warcreader import WarcReader, file_key
+from babelwire.store import checkpoints
+from babelwire.store.models import READY, SKIPPED, Article, Page
 from tests.support.factories import make_settings
 
 WORDS = [
@@ -157,6 +160,81 @@ def test_an_import_reads_on_after_damage_and_adds_up(tmp_path: Path) -> None:
     assert summary.other == 1 and summary.bytes_read == summary.bytes_total == len(damaged)
 
 
+def test_a_reader_starts_at_a_checkpoint_or_at_0_when_it_is_not_a_record(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data, offs = build(6)
+    path = tmp_path / "t.warc.gz"
+    path.write_bytes(data)
+    with path.open("rb") as fh:
+        reader = WarcReader(fh, path, max_bytes=1_000_000, start=offs[3])
+        assert reader.position == offs[3]
+        got = [(r.url, r.offset) for r in reader]
+    assert got == [(url_of(i), offs[i]) for i in (3, 4, 5)]
+    assert reader.records == 3 and reader.other == 0
+    with path.open("rb") as fh:  # a checkpoint from another file, or a stale one
+        reader = WarcReader(fh, path, max_bytes=1_000_000, start=offs[3] + 5)
+        assert [r.url for r in reader] == [url_of(i) for i in range(6)]
+    assert "not the start of a record" in caplog.text
+
+
+def _context(tmp_path: Path) -> Context:
+    return Context.open(make_settings(tmp_path, database_url=f"sqlite:///{tmp_path}/w.db",
+                                      embedder="none"), catalog=catalog_from_specs([]))
+
+
+def test_the_checkpoint_stops_at_the_first_article_still_being_ingested(
+        tmp_path: Path) -> None:
+    data, offs = build(5)
+    path = tmp_path / "t.warc.gz"
+    path.write_bytes(data)
+    ctx = _context(tmp_path)
+    try:
+        with path.open("rb") as fh:
+            reader = WarcReader(fh, path, max_bytes=1_000_000)
+            mark = _Checkpoint(ctx, file_key(fh), str(path), reader, None)
+            ids = []
+            for response in reader:
+                aid, _ = pipeline.add_url(ctx, response.url)  # PENDING, as the import does
+                ids.append(aid)
+                mark.submitted(response, aid)
+            with ctx.db.session() as s:
+                for aid in ids[:2] + ids[3:]:  # all ingested but the third
+                    s.get_one(Article, aid).status = READY
+            mark.save()
+            with ctx.db.session() as s:
+                assert checkpoints.load(s, mark.key) == checkpoints.Mark(offs[2], 2)
+            with ctx.db.session() as s:
+                s.get_one(Article, ids[2]).status = SKIPPED
+            mark.save()
+            with ctx.db.session() as s:
+                assert checkpoints.load(s, mark.key) == checkpoints.Mark(offs[5], 5)
+    finally:
+        ctx.close()
+
+
+def test_an_import_reads_on_from_its_checkpoint_and_then_removes_it(tmp_path: Path) -> None:
+    data, offs = build(8)
+    path = tmp_path / "t.warc.gz"
+    path.write_bytes(data)
+    ctx = _context(tmp_path)
+    try:
+        with path.open("rb") as fh, ctx.db.session() as s:  # as an interrupted run left it
+            key = file_key(fh)
+            checkpoints.save(s, key, str(path), checkpoints.Mark(offs[5], 5))
+        summary = asyncio.run(import_warc(ctx, [path]))
+        assert summary.resumed == 5 and summary.records == 3 and summary.stored == 3
+        assert summary.to_json()["resumed"] == 5
+        with ctx.db.session() as s:
+            ready = set(s.scalars(select(Article.url).where(Article.status == READY)))
+            assert checkpoints.load(s, key) is None  # the file was imported to the end
+        assert ready == {url_of(i) for i in (5, 6, 7)}  # records before it were not read
+        again = asyncio.run(import_warc(ctx, [path]))  # no checkpoint: read whole again
+        assert again.resumed == 0 and again.records == 8
+        assert again.stored == 5 and again.duplicates == 3
+    finally:
+        ctx.close()
+
+
 def _ready_count(db: Path) -> int:
     try:
         with sqlite3.connect(db, timeout=5) as conn:
@@ -166,9 +244,18 @@ def _ready_count(db: Path) -> int:
         return 0
 
 
+def _checkpoint_offset(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            row = conn.execute("SELECT max(\"offset\") FROM warc_checkpoints").fetchone()
+            return int(row[0] or 0)
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
 def test_an_import_killed_halfway_finishes_on_the_next_run(tmp_path: Path) -> None:
     n = 120
-    data, _ = build(n)
+    data, offsets = build(n)
     warc = tmp_path / "big.warc.gz"
     warc.write_bytes(data)
     db = tmp_path / "kill.db"
@@ -181,7 +268,8 @@ def test_an_import_killed_halfway_finishes_on_the_next_run(tmp_path: Path) -> No
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
-    while _ready_count(db) < n // 4 and first.poll() is None and time.monotonic() < deadline:
+    while ((_ready_count(db) < n // 4 or _checkpoint_offset(db) <= offsets[0])
+           and first.poll() is None and time.monotonic() < deadline):
         time.sleep(0.05)
     assert first.poll() is None, "the import ended before it could be killed"
     first.send_signal(signal.SIGKILL)
@@ -192,9 +280,12 @@ def test_an_import_killed_halfway_finishes_on_the_next_run(tmp_path: Path) -> No
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=400)
     assert second.returncode == 0, second.stderr
     summary = json.loads(second.stdout)
-    assert summary["records"] == n
-    assert summary["stored"] + summary["duplicates"] == n and not summary["skipped"]
-    assert summary["duplicates"] >= killed_at  # what the first run stored is not redone
+    # it read on from the checkpoint; records after it are read again and found stored
+    assert summary["resumed"] > 0 and summary["records"] + summary["resumed"] == n
+    assert summary["stored"] + summary["duplicates"] == summary["records"]
+    assert not summary["skipped"]
+    assert summary["resumed"] + summary["duplicates"] >= killed_at  # none of it redone
+    assert _checkpoint_offset(db) == 0  # finished: no checkpoint left
 
     ctx = Context.open(make_settings(tmp_path, database_url=f"sqlite:///{db}"),
                        catalog=catalog_from_specs([]))

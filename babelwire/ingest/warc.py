@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -21,9 +21,9 @@ from warcio.warcwriter import WARCWriter
 from babelwire.context import Context
 from babelwire.ingest import pipeline
 from babelwire.ingest.prepare import PAGE_COMPRESSION
-from babelwire.ingest.warcreader import NotAWarc, Response, WarcReader
-from babelwire.jobs.runner import RunStats
-from babelwire.store import queries
+from babelwire.ingest.warcreader import NotAWarc, Response, WarcReader, file_key
+from babelwire.jobs.runner import Runner, RunStats
+from babelwire.store import checkpoints, queries
 from babelwire.store.models import DUPLICATE, PENDING, READY, Article
 
 LOGGER = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ class WarcSummary:
     """What an import did. Every response-like record read (response, revisit, damaged) is
     ``stored``, a duplicate or skipped for a reason, so the counts add up to ``records``."""
     records: int = 0  # response and revisit records read, damaged ones included
+    resumed: int = 0  # records done by an earlier, interrupted import: not read again
     stored: int = 0  # new articles stored
     duplicates: int = 0  # the article was already stored (same URL or same content)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
@@ -51,7 +52,8 @@ class WarcSummary:
         return self.records / self.seconds if self.seconds > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"files": self.files, "records": self.records, "stored": self.stored,
+        return {"files": self.files, "records": self.records, "resumed": self.resumed,
+                "stored": self.stored,
                 "duplicates": self.duplicates, "skipped": dict(sorted(self.skipped.items())),
                 "other_records": self.other, "seconds": round(self.seconds, 2),
                 "records_per_second": round(self.records_per_second, 1)}
@@ -116,6 +118,45 @@ def _add_outcomes(summary: WarcSummary, stats: RunStats) -> WarcSummary:
 # how many submitted records may wait for the pipeline (their pages are in the store; the
 # reader slows down instead of filling it)
 BACKLOG = 256
+# how often (seconds) an import writes how far it has got in each file
+CHECKPOINT_EVERY = 1.0
+
+
+class _Checkpoint:
+    """Where a resumed import may start reading one file: the start of the first record
+    whose article is still being ingested, or where reading has got to when none is. The
+    records read after it are read again on a resume (their articles are found stored, or
+    finished then); nothing before it is."""
+
+    def __init__(self, ctx: Context, key: str, path: str, reader: WarcReader,
+                 base: checkpoints.Mark | None) -> None:
+        self.ctx, self.key, self.path, self.reader = ctx, key, path, reader
+        self.base_records = base.records if base else 0
+        # submitted records in file order: (record start, article, records before it)
+        self.waiting: deque[tuple[int, int, int]] = deque()
+        self.saved = -1
+
+    def submitted(self, response: Response, article_id: int) -> None:
+        self.waiting.append((response.offset, article_id, self.reader.records - 1))
+
+    def save(self) -> None:
+        """Drop the leading records whose ingest has ended, then write the mark."""
+        with self.ctx.db.session() as s:
+            while self.waiting:
+                head = [aid for _, aid, _ in list(self.waiting)[:500]]
+                pending = checkpoints.still_pending(s, head)
+                while self.waiting and self.waiting[0][1] not in pending:
+                    self.waiting.popleft()
+                if self.waiting and self.waiting[0][1] in pending:
+                    break
+            if self.waiting:
+                offset, _, records = self.waiting[0]
+            else:
+                offset, records = self.reader.position, self.reader.records
+            if offset != self.saved:
+                checkpoints.save(s, self.key, self.path,
+                                 checkpoints.Mark(offset, self.base_records + records))
+                self.saved = offset
 
 
 async def import_warc(ctx: Context, paths: Sequence[Path | str],
@@ -124,8 +165,11 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
     stored for its article and ingested by the same jobs as a crawled page (then indexed
     and translated like one), prepared in parallel by the runner's workers. The files are
     streamed (memory stays flat however large they are) and damage is survived record by
-    record (see warcreader). Resumable: run again after an interruption, even a SIGKILL, it
-    finishes what was left and counts what was done as duplicates."""
+    record (see warcreader). Resumable: how far each file is done is checkpointed in the
+    store, so run again after an interruption, even a SIGKILL, it reads on from there and
+    finishes what was left (records read after the checkpoint are found stored and counted
+    as duplicates). A file imported to the end has no checkpoint: importing it again reads
+    it again."""
     from babelwire.jobs.runner import make_runner
 
     summary = WarcSummary()  # what the import itself counts; the readers count the rest
@@ -133,14 +177,26 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
     started = time.monotonic()
     with ExitStack() as files:
         readers: list[WarcReader] = []
+        marks: list[_Checkpoint] = []
         for path in paths:  # every file is checked before the first record is imported
             try:
                 stream = files.enter_context(open(path, "rb"))
-                readers.append(WarcReader(stream, path, ctx.settings.fetch_max_bytes))
+                key = file_key(stream)
+                with ctx.db.session() as s:
+                    base = checkpoints.load(s, key)
+                reader = WarcReader(stream, path, ctx.settings.fetch_max_bytes,
+                                    start=base.offset if base else 0)
             except OSError as exc:
                 raise WarcError(f"{path}: {exc.strerror}") from exc
             except NotAWarc as exc:
                 raise WarcError(f"{path}: {exc}") from exc
+            if base and reader.start:
+                summary.resumed += base.records
+                ctx.log.info("%s: resuming at byte %d of %d (%d records done before)",
+                             path, reader.start, reader.size, base.records)
+            readers.append(reader)
+            marks.append(_Checkpoint(ctx, key, str(path), reader,
+                                     base if reader.start else None))
 
         def snapshot() -> WarcSummary:
             return replace(summary, records=sum(r.records for r in readers),
@@ -155,21 +211,46 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
                 progress(_add_outcomes(snapshot(), stats))
 
         runner = make_runner(ctx, progress=report)
+        if summary.resumed:  # what the interrupted run stored but did not index or translate
+            _resume_follow_ups(ctx, runner)
         try:
-            for reader in readers:
+            for reader, mark in zip(readers, marks, strict=True):
                 summary.files += 1
+                saved_at = time.monotonic()
                 for response in reader:
                     aid = _store_record(ctx, response, summary, submitted)
                     if aid is not None:
                         runner.submit("ingest", aid)
+                        mark.submitted(response, aid)
                     await asyncio.sleep(0)
                     while runner.outstanding > BACKLOG:
                         await asyncio.sleep(0.05)
                     report(runner.stats)
-            stats = await runner.join()
+                    if time.monotonic() - saved_at >= CHECKPOINT_EVERY:
+                        mark.save()
+                        saved_at = time.monotonic()
+                mark.save()
+            joined = asyncio.ensure_future(runner.join())
+            while not joined.done():  # the last records' ingest moves the checkpoints on
+                await asyncio.wait({joined}, timeout=CHECKPOINT_EVERY)
+                for mark in marks:
+                    mark.save()
+            stats = await joined
         finally:
             await runner.close()
+        with ctx.db.session() as s:  # every file read to the end and every job done
+            checkpoints.remove(s, [m.key for m in marks])
         return _add_outcomes(snapshot(), stats)
+
+
+def _resume_follow_ups(ctx: Context, runner: Runner) -> None:
+    with ctx.db.session() as s:
+        untranslated = queries.untranslated_article_ids(s) if ctx.settings.translate else []
+        unindexed = queries.unindexed_article_ids(s) if ctx.vectors.enabled else []
+    for aid in untranslated:
+        runner.submit("translate", aid)
+    for aid in unindexed:
+        runner.submit("index", aid)
 
 
 def export_warc(ctx: Context, out: IO[bytes], *, source_ids: Iterable[str] | None = None,

@@ -6,12 +6,13 @@ ending the file there: one bad member in a 1 GB CC-NEWS file costs one record, n
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,6 +43,7 @@ class Response:
     content_type: str  # lower case, without parameters; "" when absent
     headers: dict[str, str]
     body: bytes
+    offset: int = 0  # where its record begins in the file
 
 
 def _begins_a_record(head: bytes, gzipped: bool) -> bool:
@@ -66,25 +68,48 @@ def is_gzipped(stream: IO[bytes]) -> bool:
     return gzipped
 
 
+def file_key(stream: IO[bytes]) -> str:
+    """An identity for a WARC file that survives a move or a rename: its size and a digest
+    of its first MiB (a CC-NEWS file's first records are its own)."""
+    size = os.fstat(stream.fileno()).st_size
+    stream.seek(0)
+    head = hashlib.sha256(stream.read(1 << 20)).hexdigest()[:40]
+    stream.seek(0)
+    return f"{size}:{head}"
+
+
 class WarcReader:
     """The HTML responses of one file, as they are read. ``records`` is every response-like
     record met (response, revisit, damaged); ``counts`` gives the reason for each of them not
     handed on; ``other`` counts the records that are not pages (warcinfo, request, metadata);
-    ``position`` is how far into the file reading has got (for a progress bar)."""
+    ``position`` is how far into the file reading has got (for a progress bar). With
+    ``start``, reading begins at that byte (where an earlier, interrupted import got to); a
+    ``start`` that does not begin a record is ignored and reading begins at 0."""
 
-    def __init__(self, stream: IO[bytes], path: Path | str, max_bytes: int) -> None:
+    def __init__(self, stream: IO[bytes], path: Path | str, max_bytes: int,
+                 start: int = 0) -> None:
         self.stream = stream
         self.path = path
         self.max_bytes = max_bytes
         self.gzipped = is_gzipped(stream)
         self.size = os.fstat(stream.fileno()).st_size
-        self.position = 0
+        self.start = start if start and self._record_at(start) else 0
+        if start and not self.start:
+            LOGGER.warning("%s: the checkpoint at byte %d is not the start of a record; "
+                           "reading from the beginning", path, start)
+        self.position = self.start
         self.records = 0  # response and revisit records, and damaged ones
         self.other = 0  # warcinfo, request, metadata, resource...
         self.counts: Counter[str] = Counter()
 
+    def _record_at(self, offset: int) -> bool:
+        if offset >= self.size:
+            return offset == self.size
+        self.stream.seek(offset)
+        return _begins_a_record(self.stream.read(4096), self.gzipped)
+
     def __iter__(self) -> Iterator[Response]:
-        start: int | None = 0
+        start: int | None = self.start
         while start is not None:
             self.stream.seek(start)
             archive = ArchiveIterator(self.stream)
@@ -94,10 +119,11 @@ class WarcReader:
                 for record in archive:
                     current = max(current, archive.offset)
                     response = self._read(record)
-                    good_end = archive.get_record_offset() + archive.get_record_length()
+                    begins = archive.get_record_offset()
+                    good_end = begins + archive.get_record_length()
                     current = self.position = good_end
                     if response is not None:
-                        yield response
+                        yield replace(response, offset=begins)
             except Exception as exc:  # warcio fails in many ways on damage
                 damaged_at = self._skip_blank_lines(max(current, good_end))
                 self._damaged("broken_gzip" if self.gzipped else "unreadable_record",

@@ -357,6 +357,19 @@ class FetchLog(Base):
     size: Mapped[int | None] = mapped_column(Integer)
 
 
+class WarcCheckpoint(Base):
+    """How far an unfinished WARC import has got in one file: every record before byte
+    ``offset`` is done (its article stored, a duplicate, or skipped for a reason), so a run
+    after an interruption starts reading there. Removed when the import finishes."""
+    __tablename__ = "warc_checkpoints"
+
+    file_key: Mapped[str] = mapped_column(String(80), primary_key=True)  # size + head digest
+    path: Mapped[str] = mapped_column(Text)  # where it was read from (for people)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    records: Mapped[int] = mapped_column(Integer)  # response-like records before `offset`
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 __all__ = [
     "ARTICLE_STATUSES",
     "DUPLICATE",
@@ -381,4 +394,5 @@ __all__ = [
     "SourceBlock",
     "Story",
     "Translation",
+    "WarcCheckpoint",
 ]
