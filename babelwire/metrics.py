@@ -10,10 +10,12 @@ status, feeds due, jobs queued per stage) is read when scraped (`StoreCollector`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ctypes
+import functools
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -37,6 +39,47 @@ LIMITED = Counter("babelwire_requests_limited", "Requests refused with a 429 bec
 PAGE_SECONDS = Histogram("babelwire_http_request_duration_seconds", "Website and API "
                          "response time, by route", ["route", "method", "status"],
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+
+@functools.cache
+def _sqlite_counters() -> tuple[Callable[[], int], Callable[[int], int]] | None:
+    import _sqlite3
+
+    try:
+        lib = ctypes.CDLL(_sqlite3.__file__)
+        used, high = lib.sqlite3_memory_used, lib.sqlite3_memory_highwater
+    except (OSError, AttributeError):  # linked statically, or not a shared library
+        return None
+    used.restype = high.restype = ctypes.c_int64
+    high.argtypes = [ctypes.c_int]
+    return used, high
+
+
+def sqlite_memory() -> tuple[int, int] | None:
+    """Bytes SQLite holds in this process now, and the most it has held (its page caches,
+    schemas and prepared statements: native memory Python's own accounting does not see);
+    None when the library's counters cannot be reached."""
+    counters = _sqlite_counters()
+    if counters is None:
+        return None
+    used, high = counters
+    return int(used()), int(high(0))
+
+
+class ProcessCollector(Collector):
+    """Gauges of this process read at scrape time: the memory SQLite holds in it."""
+
+    def collect(self) -> Iterator[Any]:
+        mem = sqlite_memory()
+        if mem is not None:
+            yield GaugeMetricFamily("babelwire_sqlite_memory_bytes", "Memory SQLite holds in "
+                                    "this process (page caches, schemas, statements)",
+                                    value=mem[0])
+            yield GaugeMetricFamily("babelwire_sqlite_memory_highwater_bytes", "The most "
+                                    "memory SQLite has held in this process", value=mem[1])
+
+
+REGISTRY.register(ProcessCollector())
 
 
 class StoreCollector(Collector):

