@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 import zlib
@@ -143,7 +144,7 @@ class _Checkpoint:
         """Drop the leading records whose ingest has ended, then write the mark."""
         with self.ctx.db.session() as s:
             while self.waiting:
-                head = [aid for _, aid, _ in list(self.waiting)[:500]]
+                head = [aid for _, aid, _ in itertools.islice(self.waiting, 500)]
                 pending = checkpoints.still_pending(s, head)
                 while self.waiting and self.waiting[0][1] not in pending:
                     self.waiting.popleft()
