@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from babelwire.context import Context
 from babelwire.ingest.pipeline import utcnow
-from babelwire.jobs.runner import Progress, RunStats, make_runner
+from babelwire.jobs.runner import Progress, Runner, RunStats, make_runner
 from babelwire.store import queries
 
 # A due feed is claimed for this long (another scheduler leaves it alone); its poll sets
@@ -23,6 +23,18 @@ from babelwire.store import queries
 FEED_CLAIM_LEASE = timedelta(minutes=2)
 # How often a scheduler's round looks for feeds fallen due while it works (seconds).
 FEED_TICK = 5.0
+
+
+def submit_unfinished(ctx: Context, runner: Runner) -> None:
+    """Submit what stored articles still lack: a translation (stored before a crash, or
+    before translation was enabled) and an index entry (not yet embedded and in a story)."""
+    with ctx.db.session() as s:
+        untranslated = queries.untranslated_article_ids(s) if ctx.settings.translate else []
+        unindexed = queries.unindexed_article_ids(s) if ctx.vectors.enabled else []
+    for aid in untranslated:
+        runner.submit("translate", aid)
+    for aid in unindexed:
+        runner.submit("index", aid)
 
 
 async def crawl_once(
@@ -54,17 +66,12 @@ async def crawl_once(
                                             source_ids=source_ids, country=country)
         else:
             feeds = queries.feed_ids(s, source_ids=source_ids, country=country)
-        untranslated = (queries.untranslated_article_ids(s) if ctx.settings.translate else [])
-        unindexed = queries.unindexed_article_ids(s) if ctx.vectors.enabled else []
     runner = make_runner(ctx, progress=progress)
     for fid in feeds:  # first: their leases run while they wait in the queue
         runner.submit("refresh_feed", fid)
     for aid in pending:
         runner.submit("ingest", aid)
-    for aid in untranslated:  # stored before a crash, or before translation was enabled
-        runner.submit("translate", aid)
-    for aid in unindexed:  # not yet embedded and in a story
-        runner.submit("index", aid)
+    submit_unfinished(ctx, runner)
     try:
         if not (due_only and poll_every):
             return await runner.join()

@@ -23,7 +23,7 @@ from babelwire.context import Context
 from babelwire.ingest import pipeline
 from babelwire.ingest.prepare import PAGE_COMPRESSION
 from babelwire.ingest.warcreader import NotAWarc, Response, WarcReader, file_key
-from babelwire.jobs.runner import Runner, RunStats
+from babelwire.jobs.runner import RunStats
 from babelwire.store import checkpoints, queries
 from babelwire.store.models import DUPLICATE, PENDING, READY, Article
 
@@ -171,6 +171,7 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
     finishes what was left (records read after the checkpoint are found stored and counted
     as duplicates). A file imported to the end has no checkpoint: importing it again reads
     it again."""
+    from babelwire.ingest.crawl import submit_unfinished
     from babelwire.jobs.runner import make_runner
 
     summary = WarcSummary()  # what the import itself counts; the readers count the rest
@@ -213,7 +214,7 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
 
         runner = make_runner(ctx, progress=report)
         if summary.resumed:  # what the interrupted run stored but did not index or translate
-            _resume_follow_ups(ctx, runner)
+            submit_unfinished(ctx, runner)
         try:
             for reader, mark in zip(readers, marks, strict=True):
                 summary.files += 1
@@ -242,16 +243,6 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
         with ctx.db.session() as s:  # every file read to the end and every job done
             checkpoints.remove(s, [m.key for m in marks])
         return _add_outcomes(snapshot(), stats)
-
-
-def _resume_follow_ups(ctx: Context, runner: Runner) -> None:
-    with ctx.db.session() as s:
-        untranslated = queries.untranslated_article_ids(s) if ctx.settings.translate else []
-        unindexed = queries.unindexed_article_ids(s) if ctx.vectors.enabled else []
-    for aid in untranslated:
-        runner.submit("translate", aid)
-    for aid in unindexed:
-        runner.submit("index", aid)
 
 
 def export_warc(ctx: Context, out: IO[bytes], *, source_ids: Iterable[str] | None = None,
