@@ -177,6 +177,23 @@ def test_a_reader_starts_at_a_checkpoint_or_at_0_when_it_is_not_a_record(
     assert "not the start of a record" in caplog.text
 
 
+def test_a_plain_file_resumes_where_its_reader_had_got_to(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """In a plain file a record's end (the reader's position, which a checkpoint keeps) is
+    before the blank lines that part it from the next record."""
+    data, _ = build(4, gzip=False)
+    path = tmp_path / "t.warc"
+    path.write_bytes(data)
+    with path.open("rb") as fh:
+        reader = WarcReader(fh, path, max_bytes=1_000_000)
+        next(iter(reader))
+        position = reader.position
+    with path.open("rb") as fh:
+        reader = WarcReader(fh, path, max_bytes=1_000_000, start=position)
+        assert [r.url for r in reader] == [url_of(i) for i in (1, 2, 3)]
+    assert "not the start of a record" not in caplog.text
+
+
 def _context(tmp_path: Path) -> Context:
     return Context.open(make_settings(tmp_path, database_url=f"sqlite:///{tmp_path}/w.db",
                                       embedder="none"), catalog=catalog_from_specs([]))

@@ -93,6 +93,8 @@ class WarcReader:
         self.max_bytes = max_bytes
         self.gzipped = is_gzipped(stream)
         self.size = os.fstat(stream.fileno()).st_size
+        if start:  # a plain file's position ends before the blank lines after a record
+            start = self._skip_blank_lines(start)
         self.start = start if start and self._record_at(start) else 0
         if start and not self.start:
             LOGGER.warning("%s: the checkpoint at byte %d is not the start of a record; "
