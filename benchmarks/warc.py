@@ -96,7 +96,11 @@ def reader_alone(path: Path) -> tuple[int, float]:
 
 def _command(path: Path, work: Path, embedder: str, translate: bool, db: str = "bench.db"
              ) -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "BABELWIRE_DATA_DIR": str(work / "data"),
+    """The import command on a new store `db` in `work` (with --keep, a store left by an
+    earlier run is removed first: re-importing into it would find every record stored)."""
+    for name in (db, f"{db}-wal", f"{db}-shm"):
+        (work / name).unlink(missing_ok=True)
+    env = {**os.environ, "BABELWIRE_DATA_DIR": str(work / f"{db}.data"),
            "BABELWIRE_EMBEDDER": embedder, "BABELWIRE_TRANSLATE": str(translate).lower()}
     env.pop("BABELWIRE_DATABASE_URL", None)
     return ([sys.executable, "-m", "babelwire", "--db", f"sqlite:///{work}/{db}",
@@ -112,10 +116,16 @@ def _checkpoint(db: Path) -> int:
         return 0
 
 
+def _statuses(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("SELECT status, count(*) FROM articles GROUP BY status"))
+
+
 def kill_and_resume(path: Path, work: Path, embedder: str, translate: bool, at: float
                     ) -> None:
     """On a new store: SIGKILL the import once its checkpoint has passed `at` of the file,
-    run it again, and check that every record is accounted for once."""
+    run it again, and check that every record is accounted for once and that the articles
+    end as they did in the uninterrupted import (bench.db): none left pending."""
     command, env = _command(path, work, embedder, translate, db="resume.db")
     db = work / "resume.db"
     size = path.stat().st_size
@@ -142,11 +152,13 @@ def kill_and_resume(path: Path, work: Path, embedder: str, translate: bool, at: 
         pages = conn.execute("SELECT count(*) FROM pages").fetchone()[0]
         urls = conn.execute("SELECT count(DISTINCT url) FROM articles").fetchone()[0]
     total = summary["records"] + summary["resumed"]
+    statuses, expected = _statuses(db), _statuses(work / "bench.db")
+    same = articles == urls == pages == total and statuses == expected
     print(f"resumed import:            {seconds:.0f} s; {summary['resumed']:,} records done "
           f"before the checkpoint, {summary['records']:,} read ({summary['duplicates']:,} of "
           f"them found stored); {total:,} of {total:,} records, {articles:,} articles, "
-          f"{urls:,} URLs, {pages:,} pages (lost or doubled: "
-          f"{'none' if articles == urls == pages == total else 'YES'})")
+          f"{urls:,} URLs, {pages:,} pages; by status {statuses}, uninterrupted "
+          f"{expected} (lost or doubled: {'none' if same else 'YES'})")
 
 
 def run_import(path: Path, work: Path, embedder: str, translate: bool

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import os
 import random
 import signal
@@ -248,6 +249,31 @@ def test_an_import_reads_on_from_its_checkpoint_and_then_removes_it(tmp_path: Pa
         again = asyncio.run(import_warc(ctx, [path]))  # no checkpoint: read whole again
         assert again.resumed == 0 and again.records == 8
         assert again.stored == 5 and again.duplicates == 3
+    finally:
+        ctx.close()
+
+
+def test_a_file_named_twice_or_copied_is_read_once_with_one_checkpoint(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Two names for the same bytes share a checkpoint: reading both would let the second
+    copy's position overwrite the first's, so the import reads the file once."""
+    data, offs = build(6)
+    path, copy = tmp_path / "t.warc.gz", tmp_path / "copy.warc.gz"
+    path.write_bytes(data)
+    copy.write_bytes(data)
+    ctx = _context(tmp_path)
+    try:
+        with path.open("rb") as fh, ctx.db.session() as s:  # an interrupted run's checkpoint
+            key = file_key(fh)
+            checkpoints.save(s, key, str(path), checkpoints.Mark(offs[2], 2))
+        with caplog.at_level(logging.WARNING):
+            summary = asyncio.run(import_warc(ctx, [path, copy, path]))
+        assert summary.files == 1 and summary.resumed == 2 and summary.records == 4
+        assert caplog.text.count("the same file as") == 2
+        with ctx.db.session() as s:
+            assert checkpoints.load(s, key) is None
+            stored = set(s.scalars(select(Article.url)))
+        assert stored == {url_of(i) for i in range(2, 6)}
     finally:
         ctx.close()
 

@@ -180,10 +180,15 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
     with ExitStack() as files:
         readers: list[WarcReader] = []
         marks: list[_Checkpoint] = []
+        keys: dict[str, Path | str] = {}
         for path in paths:  # every file is checked before the first record is imported
             try:
                 stream = files.enter_context(open(path, "rb"))
                 key = file_key(stream)
+                if key in keys:  # named twice (or a copy): one checkpoint, read once
+                    ctx.log.warning("%s: the same file as %s, read once", path, keys[key])
+                    continue
+                keys[key] = path
                 with ctx.db.session() as s:
                     base = checkpoints.load(s, key)
                 reader = WarcReader(stream, path, ctx.settings.fetch_max_bytes,
@@ -213,8 +218,6 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
                 progress(_add_outcomes(snapshot(), stats))
 
         runner = make_runner(ctx, progress=report)
-        if summary.resumed:  # what the interrupted run stored but did not index or translate
-            submit_unfinished(ctx, runner)
         try:
             for reader, mark in zip(readers, marks, strict=True):
                 summary.files += 1
@@ -232,6 +235,8 @@ async def import_warc(ctx: Context, paths: Sequence[Path | str],
                         mark.save()
                         saved_at = time.monotonic()
                 mark.save()
+            if summary.resumed:  # what the interrupted run stored but did not index or
+                submit_unfinished(ctx, runner)  # translate; after reading, not before it
             joined = asyncio.ensure_future(runner.join())
             while not joined.done():  # the last records' ingest moves the checkpoints on
                 await asyncio.wait({joined}, timeout=CHECKPOINT_EVERY)
