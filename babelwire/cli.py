@@ -108,6 +108,9 @@ def _print_crawl_summary(stats: Any) -> None:
     print(f"articles: {stats.discovered} new entries; {arts}")
     for reason, n in sorted(stats.reasons.items()):
         print(f"  {reason}: {n}")
+    if stats.retried:
+        tries = ", ".join(f"{n} {k}" for k, n in sorted(stats.retried.items()))
+        print(f"fetches tried again after a wait: {tries}")
     if stats.errors:
         print(f"errors: {len(stats.errors)} (first: {stats.errors[0]})")
 

@@ -77,6 +77,9 @@ SETTINGS: tuple[Setting, ...] = (
     # pipeline
     Setting("article_max_attempts", int, 3, "Fetch attempts for one article before it is "
             "recorded as failed (timeouts, 5xx, rate limits are retried on later polls)."),
+    Setting("article_retry_seconds", float, 15.0, "Wait before an article whose fetch failed "
+            "for now is tried again within the same round, doubled at each attempt "
+            "(0: only at the next round)."),
     Setting("extract_processes", int, 0, "Processes that extract pages in parallel "
             "(0: one per CPU core; 1: extract in the main process)."),
     Setting("workers", int, 4, "Articles ingested at once by the in-process runner."),
@@ -196,6 +199,7 @@ class Settings:
     feed_max_interval: float
     feed_max_entries: int
     article_max_attempts: int
+    article_retry_seconds: float
     extract_processes: int
     workers: int
     broker_url: str

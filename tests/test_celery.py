@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from warcio.warcwriter import WARCWriter
 
 from babelwire.catalog.loader import catalog_from_specs
+from babelwire.catalog.model import SourceSpec
 from babelwire.context import Context
 from babelwire.store.models import READY, Article, ArticleVector
 from tests.support.catalog_files import write_catalog
@@ -350,3 +351,44 @@ def test_unreachable_broker_is_one_clear_line(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, broker_url=f"redis://127.0.0.1:{_free_port()}/0")
     with pytest.raises(BrokerError, match=r"^broker redis://127\.0\.0\.1:\d+/0: "):
         CeleryRunner(settings, flow=Flow())
+
+
+def test_a_fetch_that_fails_for_now_is_retried_on_the_workers(
+        tmp_path: Path, store_url: str, redis_server: RedisServer) -> None:
+    """The retry within a round, on Celery: the ingest job's retry goes to the broker
+    with a countdown, and `crawl --once` waits for it as for any follow-up job."""
+    from tests.support.httpserver import LoopbackServer, Reply, replies
+    from tests.support.soak import build_articles, render_page
+    from tests.test_crawl_rounds import _rss
+
+    arts, _ = build_articles(1, 0, 1.0, seed=7)
+    server = LoopbackServer({})
+    server.start()
+    base = server.base_url
+    server.route(arts[0].path, replies(Reply(503), Reply(body=render_page(base, arts[0]))))
+    server.route("/feed.xml", Reply(body=_rss(base, [arts[0].path]),
+                                    content_type="application/rss+xml"))
+    spec = SourceSpec(id="flaky", name="Flaky", homepage=f"{base}/", country="GB",
+                      languages=("en",), feeds=(f"{base}/feed.xml",))
+    env = _env(tmp_path, store_url, write_catalog([spec], tmp_path / "cat"),
+               BABELWIRE_BROKER_URL=redis_server.url, BABELWIRE_EMBEDDER="none",
+               BABELWIRE_FETCH_RETRIES="0", BABELWIRE_ARTICLE_RETRY_SECONDS="1")
+    workers = Workers(env, tmp_path)
+    workers.start("-c", "1")
+    try:
+        crawl = subprocess.run([sys.executable, "-m", "babelwire", "crawl", "--once"],
+                               env=env, capture_output=True, text=True, timeout=300)
+        tries = server.requests(arts[0].path)
+    finally:
+        workers.stop_all()
+        server.stop()
+    assert crawl.returncode == 0, crawl.stderr + workers.log()
+    assert "1 ready" in crawl.stdout and "fetches tried again after a wait: 1" in crawl.stdout
+    assert len(tries) == 2 and tries[1].started - tries[0].started >= 1.0
+    ctx = Context.open(make_settings(tmp_path / "inspect", database_url=store_url),
+                       catalog=catalog_from_specs([spec]), sync_catalog=False)
+    try:
+        with ctx.db.session() as s:
+            assert list(s.scalars(select(Article.status))) == [READY]
+    finally:
+        ctx.close()

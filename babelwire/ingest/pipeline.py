@@ -65,6 +65,9 @@ class IngestResult:
     reason: str | None = None
     duplicate_of: int | None = None
     unchanged: bool = False  # the article was already finished: nothing was done
+    # left PENDING after a failure that may pass: try again in this many seconds (None:
+    # only at a later round, e.g. while the host's robots.txt cannot be read)
+    retry_in: float | None = None
     # earlier articles of the source whose text lost a block just learned as boilerplate:
     # their translations were dropped; they need translating and embedding again
     recleaned: tuple[int, ...] = ()
@@ -221,7 +224,8 @@ async def ingest(ctx: Context, article_id: int) -> IngestResult:
                 a.error_reason, a.error_message = exc.reason, str(exc)
                 if host_down:
                     a.attempts = max(0, a.attempts - 1)
-            return IngestResult(article_id, PENDING, exc.reason)
+            return IngestResult(article_id, PENDING, exc.reason,
+                                retry_in=None if robots_down else _retry_in(ctx, attempts, exc))
         return _finish(ctx, article_id, FAILED, exc.reason, str(exc))
     _log_fetch(ctx, url, "page", started, t0, status=res.status, outcome="ok",
                size=len(res.content))
@@ -229,6 +233,17 @@ async def ingest(ctx: Context, article_id: int) -> IngestResult:
                      content_type=res.content_type or None, charset=res.charset,
                      headers=dict(res.headers), fetched_at=res.fetched_at)
     return await process_page(ctx, article_id, page)
+
+
+def _retry_in(ctx: Context, attempts: int, exc: FetchError) -> float | None:
+    """Backoff before an article's next attempt in the same round: `article_retry_seconds`,
+    doubled at each attempt, at least the server's Retry-After; None when that is longer
+    than the longest wait honoured in-line (the next round tries it)."""
+    base = ctx.settings.article_retry_seconds
+    if base <= 0:
+        return None
+    delay = max(base * 2 ** max(0, attempts - 1), exc.retry_after or 0.0)
+    return delay if delay <= ctx.settings.fetch_max_retry_after else None
 
 
 def _stored_page(s: Session, article_id: int) -> PageInput | None:

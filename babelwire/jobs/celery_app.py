@@ -102,7 +102,7 @@ class _Sender:
         self.settings, self.app, self.r = settings, app, r
 
     def send(self, stage: str, ids: list[int], flow: Flow, run_id: str,
-             token: str | None = None) -> str:
+             token: str | None = None, countdown: float | None = None) -> str:
         """Safe to repeat with the same token (after a broker error): the token is added
         once, and a second message for it finds it gone and does nothing."""
         if stage not in stages.QUEUES:
@@ -114,7 +114,7 @@ class _Sender:
         pipe.expire(key, RUN_TTL)
         pipe.execute()
         self.app.send_task(TASK, args=[stage, ids, flow.to_json(), run_id, token],
-                           queue=stages.QUEUES[stage])
+                           queue=stages.QUEUES[stage], countdown=countdown)
         return token
 
 
@@ -189,12 +189,14 @@ def _run_job(task: Any, settings: Settings, stage: str, ids: list[int], flow: Fl
         out.count("failed", stage)
     if (task.request.delivery_info or {}).get("redelivered"):
         out.count("redelivered", "")  # its first worker died without acknowledging it
-    for name, ident in out.follow:  # before this job's token goes: the run stays open
+    # before this job's token goes: the run stays open; a retry waits in the broker
+    for (name, ident), countdown in [*((job, None) for job in out.follow), *out.later]:
         follow_token = uuid.uuid4().hex
 
-        def send(name: str = name, ident: int = ident, follow_token: str = follow_token
-                 ) -> str:
-            return str(w["sender"].send(name, [ident], flow, run_id, follow_token))
+        def send(name: str = name, ident: int = ident, follow_token: str = follow_token,
+                 countdown: float | None = countdown) -> str:
+            return str(w["sender"].send(name, [ident], flow, run_id, follow_token,
+                                        countdown))
 
         _patiently(send, "submitting follow-up jobs")
     _patiently(lambda: _finish(w, run_id, token, out), "recording a finished job")

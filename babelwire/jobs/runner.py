@@ -33,6 +33,7 @@ class RunStats:
     reasons: Counter[str] = field(default_factory=Counter)  # "skipped:not_an_article", ...
     translations: Counter[str] = field(default_factory=Counter)  # done / no_route / ...
     indexed: Counter[str] = field(default_factory=Counter)  # indexed / unavailable / ...
+    retried: Counter[str] = field(default_factory=Counter)  # fetches tried again, by reason
     discovered: int = 0
     redelivered: int = 0  # jobs run again after their worker died (Celery)
     errors: list[str] = field(default_factory=list)
@@ -99,6 +100,7 @@ class InProcessRunner:
         # to INDEX_BATCH), so a job may find its article already done by an earlier batch
         self._to_index: deque[tuple[int, bool]] = deque()
         self._workers: list[asyncio.Task[None]] = []
+        self._waiting: set[asyncio.Task[None]] = set()  # jobs to submit after a wait
         self._unfinished = 0
 
     def submit(self, name: str, ident: int) -> None:
@@ -135,6 +137,22 @@ class InProcessRunner:
         self.stats.add(out)
         for follow in out.follow:
             self.submit(*follow)
+        for later, delay in out.later:
+            self._submit_later(later, delay)
+
+    def _submit_later(self, job: Job, delay: float) -> None:
+        """A retry with backoff: the run (join, `outstanding`) waits for it meanwhile."""
+        async def wait_then_submit() -> None:
+            try:
+                await asyncio.sleep(delay)
+                self.submit(*job)
+            finally:
+                self._unfinished -= 1
+
+        self._unfinished += 1
+        task = asyncio.ensure_future(wait_then_submit())
+        self._waiting.add(task)
+        task.add_done_callback(self._waiting.discard)
 
     async def _worker(self) -> None:
         while True:
@@ -155,12 +173,17 @@ class InProcessRunner:
         self._start()
         try:
             await self._queue.join()
+            while self._waiting:  # retries waiting to be submitted
+                await asyncio.wait(set(self._waiting))
+                await self._queue.join()
         finally:
             await self.close()
         return self.stats
 
     async def close(self) -> None:
-        for w in self._workers:
+        """Stop the workers; retries still waiting are dropped (the articles stay pending
+        for the next run)."""
+        for w in [*self._workers, *self._waiting]:
             w.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        await asyncio.gather(*self._workers, *self._waiting, return_exceptions=True)
         self._workers = []

@@ -62,8 +62,9 @@ class Flow:
 class Outcome:
     """What one job did: counts by (group, key) — ("articles", "ready"),
     ("reasons", "skipped:not_an_article"), ("translations", "done") — and the jobs it
-    created."""
+    created: to run now (`follow`) and after a wait (`later`, a retry with backoff)."""
     follow: list[Job] = field(default_factory=list)
+    later: list[tuple[Job, float]] = field(default_factory=list)  # (job, after seconds)
     counts: list[tuple[str, str]] = field(default_factory=list)
     discovered: int = 0
     errors: list[str] = field(default_factory=list)
@@ -127,10 +128,14 @@ async def _run(ctx: Context, name: str, ids: Sequence[int], flow: Flow) -> Outco
             res = await pipeline.ingest(ctx, ident)
         else:
             res = await pipeline.reextract_article(ctx, ident)
-        out.count("articles", "unchanged" if res.unchanged and name == "reextract"
-                  else res.status)
-        if res.reason:
-            out.count("reasons", f"{res.status}:{res.reason}")
+        if res.retry_in is not None:  # a failure that may pass: again, later in this run
+            out.later.append(((name, ident), res.retry_in))
+            out.count("retried", res.reason or "")
+        else:
+            out.count("articles", "unchanged" if res.unchanged and name == "reextract"
+                      else res.status)
+            if res.reason:
+                out.count("reasons", f"{res.status}:{res.reason}")
         if res.status == READY and not res.unchanged:
             _after_store(ident, flow, redo=name == "reextract", out=out)
         for other in res.recleaned:  # their text lost a newly learned notice

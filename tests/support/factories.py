@@ -31,6 +31,9 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "workers": 4,
         "extract_processes": 1,  # in-process; the crash test's child uses the pool
         "translate": False,  # tests of translation turn it on
+        # a failed fetch is retried at the next round, as tests of rounds expect;
+        # tests/test_crawl_rounds.py tests the retry within a round
+        "article_retry_seconds": 0.0,
         "page_cache_seconds": 0.0,  # tests see every change at once; test_web_cache tests it
         # tests search and page in tight loops; test_web_limits tests the bounds
         "client_search_rate": 0.0,
