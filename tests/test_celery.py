@@ -224,25 +224,36 @@ def test_worker_killed_mid_run_loses_nothing_doubles_nothing(
         import redis
 
         r = redis.Redis.from_url(redis_server.url)
-        # wait until the doomed worker has finished some jobs and is in the middle of more
+        # wait until the doomed worker has finished some jobs and holds more: frozen
+        # (SIGSTOP) with a job taken and not acknowledged, then SIGKILLed
         deadline = time.monotonic() + 300
+        done = 0
         while time.monotonic() < deadline:
             done = sum(int(v) for k, v in _run_stats(r).items()
                        if k.startswith("articles:"))
             if done >= 5:
-                break
-            time.sleep(0.1)
+                os.killpg(doomed.pid, signal.SIGSTOP)
+                if _unacked_open_jobs(r):  # taken, not acknowledged, not yet booked
+                    break
+                os.killpg(doomed.pid, signal.SIGCONT)  # between two jobs: try again
+            time.sleep(0.05)
         assert done >= 5, "the worker never got going"
         workers.kill(doomed)  # SIGKILL, the whole process group: its jobs are unacknowledged
+        # and, as a worker killed in the middle of its sweep for lost jobs would, it leaves
+        # the sweep's lock behind: held until it expires (kombu's default: 5 minutes)
+        from babelwire.jobs.celery_app import make_app
+
+        expire = make_app(make_settings(tmp_path / "conf", broker_visibility_timeout=5.0)
+                          ).conf.broker_transport_options["unacked_mutex_expire"]
+        assert r.lock("unacked_mutex", timeout=expire).acquire(blocking=False)
         killed_at = done
         workers.start("-c", "2")
-        out, err = importer.communicate(timeout=300)
+        out, err = _communicate(importer, 300, r, workers)
         assert importer.returncode == 0, err
         remote = _counts(out)
         stats = _run_stats(r)
     finally:
-        if importer.poll() is None:
-            importer.kill()
+        _reap(importer)
         workers.stop_all()
     assert killed_at < n  # killed with work left
     assert int(stats.get("redelivered:", 0)) >= 1  # its job(s) were redone by the other
@@ -285,17 +296,56 @@ def test_redis_restarted_mid_run_the_run_completes(
         redis_server.stop()
         time.sleep(2)
         redis_server.start()
-        out, err = importer.communicate(timeout=300)
+        out, err = _communicate(importer, 300, redis.Redis.from_url(redis_server.url),
+                                workers)
         assert importer.returncode == 0, err + workers.log()
     finally:
-        if importer.poll() is None:
-            importer.kill()
+        _reap(importer)
         workers.stop_all()
     remote = _counts(out)
     assert remote == local
     state = _store_state(store_url, tmp_path, newsroom)
     assert len(state["ready"]) == remote["stored"] and state["doubled"] == []
     assert state["vectors"] == remote["stored"] and state["unplaced"] == 0
+
+
+def _communicate(proc: subprocess.Popen[str], timeout: float, r: Any,
+                 workers: Workers) -> tuple[str, str]:
+    """The command's output; if it does not end in time, a failure that shows what the
+    run was waiting for (its open jobs, the queues, the workers' log)."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        runs = {k.decode(): sorted(t.decode() for t in r.smembers(k))
+                for k in r.scan_iter(match="babelwire:run:*:open")}
+        queues = {k.decode(): r.llen(k) for k in r.scan_iter() if r.type(k) == b"list"}
+        unacked = r.hlen("unacked") if r.exists("unacked") else 0
+        pytest.fail(f"the command did not end in {timeout:.0f} s; open jobs {runs}, lists "
+                    f"{queues}, unacked {unacked}, stats {_run_stats(r)}\n{workers.log()}")
+
+
+def _unacked_open_jobs(r: Any) -> list[str]:
+    """Tokens of the jobs a worker has taken and not acknowledged (kombu's Redis transport
+    keeps them in the `unacked` hash) whose run still waits for them."""
+    import base64
+
+    tokens = []
+    for raw in r.hvals("unacked"):
+        message = json.loads(raw)[0]
+        body = message["body"]
+        if message["properties"].get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]  # Celery's message protocol 2: [args, kwargs, embed]
+        run_id, token = args[3], args[4]
+        if r.sismember(f"babelwire:run:{run_id}:open", token):
+            tokens.append(token)
+    return tokens
+
+
+def _reap(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()  # waited for and its pipes closed: nothing leaks into the next test
 
 
 def _run_stats(r: Any) -> dict[str, str]:

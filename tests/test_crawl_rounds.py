@@ -25,7 +25,7 @@ from babelwire.ingest.pipeline import utcnow
 from babelwire.jobs.runner import RunStats
 from babelwire.store.models import FAILED, READY, Article, Feed
 from tests.support.factories import make_settings
-from tests.support.httpserver import LoopbackServer, RecordedRequest, Reply, replies
+from tests.support.httpserver import LoopbackServer, RecordedRequest, Reply, Route, replies
 from tests.support.soak import build_articles, render_page
 
 SLOW = 0.4  # seconds per article page
@@ -95,7 +95,7 @@ def test_without_the_tick_the_round_does_not_poll_it(tmp_path: Path, store_url: 
 RETRY = 0.3  # seconds before the second attempt; 0.6 before the third
 
 
-def _flaky_round(tmp_path: Path, store_url: str, page: Reply | object
+def _flaky_round(tmp_path: Path, store_url: str, page: Route
                  ) -> tuple[list[RecordedRequest], Article, RunStats]:
     """One round (as `crawl --once`) of a feed with one article page served by `page`;
     returns the requests for the page, the article and the round's statistics."""

@@ -67,9 +67,12 @@ def make_app(settings: Settings) -> Any:
         task_default_queue="ingest",
         task_queues=[Queue(q) for q in dict.fromkeys(stages.QUEUES.values())],
         # a job of a dead worker is looked for every few seconds (a sorted-set range), and
-        # given to another once it has waited visibility_timeout
+        # given to another once it has waited visibility_timeout. The sweep takes a lock
+        # that a worker killed mid-sweep leaves behind until it expires: kombu's 300 s
+        # would stall every redelivery that long, so it lasts no longer than the timeout
         broker_transport_options={
             "visibility_timeout": settings.broker_visibility_timeout,
+            "unacked_mutex_expire": max(2, min(300, int(settings.broker_visibility_timeout))),
             "unacked_restore_interval": max(1, min(10, int(
                 settings.broker_visibility_timeout / 5))),
             "unacked_restore_throttle": 1},
