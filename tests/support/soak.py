@@ -759,6 +759,8 @@ def run_soak(cfg: SoakConfig) -> SoakReport:
         for proc in side.values():
             if proc.poll() is None:
                 proc.kill()
+            with contextlib.suppress(Exception):
+                proc.communicate(timeout=30)  # reaped, its pipe closed
         if serve is not None:
             with contextlib.suppress(Exception):
                 serve.stop()
