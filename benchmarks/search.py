@@ -62,7 +62,7 @@ def queries(db: object, n: int, rng: random.Random) -> list[tuple[str, str, str]
 def anchor(db: object) -> Callable[[str, str], int]:
     from babelwire.store.database import Database
     from babelwire.store.search import parse
-    from babelwire.store.search.analyze import pg_config
+    from babelwire.store.search.pg_fts import tsquery
     from babelwire.store.search.sqlite_fts import match_expression
 
     assert isinstance(db, Database)
@@ -75,12 +75,14 @@ def anchor(db: object) -> Callable[[str, str], int]:
             with db.engine.connect() as conn:
                 return len(conn.execute(sql, {"m": m}).all())
         return bare
-    pg = text("SELECT id FROM search_docs, plainto_tsquery(CAST(:cfg AS regconfig), :q) q "
-              "WHERE tsv @@ q ORDER BY ts_rank(tsv, q) DESC LIMIT 20")
-
     def bare_pg(q: str, lang: str) -> int:
+        found = tsquery(parse(q), lang)
+        assert found is not None
+        sql_q, params = found
+        pg = text(f"SELECT id FROM search_docs, {sql_q} q WHERE tsv @@ q "
+                  "ORDER BY ts_rank(tsv, q) DESC LIMIT 20")
         with db.engine.connect() as conn:
-            return len(conn.execute(pg, {"cfg": pg_config(lang), "q": q}).all())
+            return len(conn.execute(pg, params).all())
     return bare_pg
 
 

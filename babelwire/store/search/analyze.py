@@ -1,9 +1,9 @@
 """Text analysis for search: words, per-language Snowball stems, CJK bigrams.
 
 The same analysis runs on the documents (SQLite: Python stems, indexed by FTS5) and on the
-query, so the two always agree; ANALYZER names it, and a change to it (a new stemmer
-version, another rule here) is what `babelwire db reindex-search` is for. PostgreSQL stems
-in the database with its own text search configurations (PG_CONFIGS)."""
+query, so the two always agree, on both stores (PostgreSQL is given the stems to index with
+its 'simple' configuration); ANALYZER names it, and a change to it (a new stemmer version,
+another rule here) is what `babelwire db reindex-search` is for."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import Stemmer
 
-ANALYZER = "snowball-1"  # bump when the analysis below changes: stored documents go stale
+ANALYZER = "snowball-2"  # bump when the analysis below changes: stored documents go stale
 
 # BCP 47 primary subtag -> Snowball algorithm (PyStemmer)
 SNOWBALL = {
@@ -28,17 +28,6 @@ SNOWBALL = {
     "yi": "yiddish", "ms": "indonesian",
 }
 
-# BCP 47 primary subtag -> PostgreSQL text search configuration (the built-in ones)
-PG_CONFIGS = {
-    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "da": "danish",
-    "nl": "dutch", "en": "english", "fi": "finnish", "fr": "french", "de": "german",
-    "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish",
-    "it": "italian", "lt": "lithuanian", "ne": "nepali", "nb": "norwegian",
-    "nn": "norwegian", "no": "norwegian", "pt": "portuguese", "ro": "romanian",
-    "ru": "russian", "sr": "serbian", "es": "spanish", "sv": "swedish", "ta": "tamil",
-    "tr": "turkish", "yi": "yiddish",
-}
-
 WORD = re.compile(r"\w+", re.UNICODE)
 # Han, Hiragana, Katakana, Hangul: no spaces between words, so overlapping bigrams
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -47,10 +36,6 @@ MAX_TOKEN = 60  # longer "words" (base64, URLs run together) are not searched fo
 
 def primary(language: str | None) -> str:
     return (language or "").split("-")[0].split("_")[0].lower()
-
-
-def pg_config(language: str | None) -> str:
-    return PG_CONFIGS.get(primary(language), "simple")
 
 
 @lru_cache(maxsize=64)
@@ -64,10 +49,16 @@ def fold(token: str) -> str:
     return token if token.isascii() else _fold(token)
 
 
+# Latin letters written without an accent by readers who lack the key, that Unicode does
+# not decompose into a base letter and a mark (Łódź -> lodz, Øresund -> oresund)
+_LETTERS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i",
+                          "ŀ": "l", "ŧ": "t", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th"})
+
+
 @lru_cache(maxsize=65536)
 def _fold(token: str) -> str:
     decomposed = unicodedata.normalize("NFKD", token)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_LETTERS)
 
 
 def _cjk_bigrams(word: str) -> list[str]:
@@ -90,23 +81,6 @@ def _cjk_bigrams(word: str) -> list[str]:
         else:
             merged.append(tok)
     return merged
-
-
-CJK_RUN = re.compile(CJK.pattern + "+")
-
-
-def cjk_spaced(text: str) -> str:
-    """`text` with each run of CJK characters written as its bigrams, space-separated:
-    how PostgreSQL's parser (which has no CJK segmentation) is given such text."""
-    if not CJK.search(text):
-        return text
-
-    def bigrams(m: re.Match[str]) -> str:
-        run = m.group()
-        return f" {run} " if len(run) == 1 else " " + " ".join(
-            run[i:i + 2] for i in range(len(run) - 1)) + " "
-
-    return CJK_RUN.sub(bigrams, text)
 
 
 def words(text: str) -> list[str]:

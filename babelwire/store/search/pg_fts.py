@@ -1,5 +1,8 @@
-"""PostgreSQL: a `tsv` column on search_docs, made by the language's text search
-configuration (analyze.PG_CONFIGS; 'simple' for the others), with a GIN index."""
+"""PostgreSQL: a `tsv` column on search_docs with a GIN index, made from the same analysis
+as SQLite's (analyze.stems: Snowball stems in 40 languages, case and diacritics folded,
+CJK bigrams), given to the 'simple' configuration, which only splits it. So both stores
+find the same articles for a query: "zurich" finds "Zürich" in any language, and Polish
+and Czech are stemmed, which PostgreSQL's own configurations do not do."""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, text
 
-from babelwire.store.search.analyze import cjk_spaced, pg_config
+from babelwire.store.search.analyze import stem_words, stems
 from babelwire.store.search.documents import Document
+from babelwire.store.search.parse import ParsedQuery
 
 DDL = (
     "ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS tsv tsvector NOT NULL "
@@ -16,9 +20,9 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS ix_search_docs_tsv ON search_docs USING gin (tsv)",
 )
 # title A, summary B, body D: ts_rank's default weights {0.1, 0.2, 0.4, 1.0}
-TSV = ("setweight(to_tsvector(CAST(:cfg AS regconfig), :t), 'A') || "
-       "setweight(to_tsvector(CAST(:cfg AS regconfig), :s), 'B') || "
-       "setweight(to_tsvector(CAST(:cfg AS regconfig), :b), 'D')")
+TSV = ("setweight(to_tsvector('simple', :t), 'A') || "
+       "setweight(to_tsvector('simple', :s), 'B') || "
+       "setweight(to_tsvector('simple', :b), 'D')")
 
 
 def create(conn: Connection) -> None:
@@ -51,15 +55,16 @@ def delete(conn: Connection, article_ids: Sequence[int]) -> None:
                      {"ids": ids})
 
 
-def _text(value: str) -> str:
-    return cjk_spaced(value.replace("\x00", " "))  # NUL is not allowed in PostgreSQL text
+def _text(value: str, language: str) -> str:
+    return " ".join(stems(value, language))  # words only: no NUL, no tsvector syntax
 
 
 def insert(conn: Connection, docs: Iterable[Document]) -> int:
     rows = [{"article_id": d.article_id, "language": d.language, "original": d.original,
              "published": d.published, "country": d.country, "source_id": d.source_id,
-             "article_language": d.article_language, "cfg": pg_config(d.language),
-             "t": _text(d.title), "s": _text(d.summary), "b": _text(d.body)} for d in docs]
+             "article_language": d.article_language, "t": _text(d.title, d.language),
+             "s": _text(d.summary, d.language), "b": _text(d.body, d.language)}
+            for d in docs]
     if rows:
         conn.execute(text("INSERT INTO search_docs (article_id, language, original, published,"
                           " country, source_id, article_language, tsv) VALUES (:article_id, "
@@ -68,9 +73,13 @@ def insert(conn: Connection, docs: Iterable[Document]) -> int:
     return len(rows)
 
 
-def tsquery_sql(n_phrases: int) -> str:
-    """The tsquery, from bound parameters only (:cfg, :words, :p0, :p1, ...): plainto and
-    phraseto read their text as words, never as tsquery syntax."""
-    parts = ["plainto_tsquery(CAST(:cfg AS regconfig), :words)"]
-    parts += [f"phraseto_tsquery(CAST(:cfg AS regconfig), :p{i})" for i in range(n_phrases)]
-    return " && ".join(parts)
+def tsquery(query: ParsedQuery, language: str) -> tuple[str, dict[str, str]] | None:
+    """The tsquery, from bound parameters only (:words, :p0, :p1, ...) holding stems:
+    plainto and phraseto read their text as words, never as tsquery syntax. None when no
+    word leaves a token."""
+    params = {"words": " ".join(dict.fromkeys(stem_words(list(query.terms), language)))}
+    parts = ["plainto_tsquery('simple', :words)"] if params["words"] else []
+    for i, phrase in enumerate(query.phrases):
+        params[f"p{i}"] = " ".join(stem_words(list(phrase), language))
+        parts.append(f"phraseto_tsquery('simple', :p{i})")
+    return (" && ".join(parts), params) if parts else None

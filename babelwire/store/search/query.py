@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from babelwire.store.reader import MAX_LIMIT, Item, by_ids
 from babelwire.store.search import pg_fts, sqlite_fts
-from babelwire.store.search.analyze import cjk_spaced, pg_config
 from babelwire.store.search.documents import documents
 from babelwire.store.search.parse import ParsedQuery, parse
 from babelwire.store.search.snippet import Snippet, snippet
@@ -125,15 +124,16 @@ def _sqlite(conn: Connection, query: ParsedQuery, lang: str, filt: str, keyset: 
 
 def _postgres(conn: Connection, query: ParsedQuery, lang: str, filt: str, keyset: str,
               params: dict[str, Any]) -> list[Any]:
-    params["cfg"] = pg_config(lang)
-    params["words"] = cjk_spaced(" ".join(query.terms))
-    for i, phrase in enumerate(query.phrases):
-        params[f"p{i}"] = cjk_spaced(" ".join(phrase))
+    tsquery = pg_fts.tsquery(query, lang)
+    if tsquery is None:
+        return []
+    sql_q, q_params = tsquery
+    params.update(q_params)
     score = "ts_rank(d.tsv, q.q) * " + RECENCY.format(max="greatest")
     # the newest CANDIDATES matches by id first: ts_rank reads (detoasts) only theirs. The
     # matches are materialized apart (the GIN index's bitmap) so that the planner never
     # walks the primary key backwards testing each row's tsv instead.
-    sql = (f"WITH q AS (SELECT {pg_fts.tsquery_sql(len(query.phrases))} AS q), "
+    sql = (f"WITH q AS (SELECT {sql_q} AS q), "
            "m0 AS MATERIALIZED (SELECT d.id FROM search_docs d, q WHERE d.tsv @@ q.q), "
            "c AS MATERIALIZED (SELECT id FROM m0 ORDER BY id DESC LIMIT :k) "
            "SELECT aid, doc, lang, orig, score FROM (SELECT DISTINCT ON (d.article_id) "
