@@ -127,6 +127,35 @@ def test_ingest_is_idempotent(ctx: Context, newsroom: Any) -> None:
                         .where(Block.article_id == aid)) == len(s.get(Article, aid).blocks)
 
 
+def test_page_fetch_is_logged_once_with_the_stored_article(ctx: Context, newsroom: Any,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          ) -> None:
+    """The fetch's log row is written in the store's transaction; when the store fails, it
+    is written on its own and the article stays pending (nothing half-stored)."""
+    first, second = newsroom.articles()[:2]
+    aid, _ = pipeline.add_url(ctx, first.url)
+    assert run(ctx, pipeline.ingest(ctx, aid)).status == READY
+    with ctx.db.session() as s:
+        rows = s.scalars(select(FetchLog).where(FetchLog.kind == "page")).all()
+        assert [(r.outcome, r.http_status) for r in rows] == [("ok", 200)]
+        assert rows[0].size and rows[0].size > 0
+
+    # fault injection (no real way to make this one transaction fail on cue): the store
+    # raises as a full disk would
+    def full_disk(*_args: Any, **_kwargs: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "store_prepared", full_disk)
+    bid, _ = pipeline.add_url(ctx, second.url)
+    with pytest.raises(OSError):
+        run(ctx, pipeline.ingest(ctx, bid))
+    with ctx.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(FetchLog)
+                        .where(FetchLog.kind == "page", FetchLog.outcome == "ok")) == 2
+        art = s.get(Article, bid)
+        assert art is not None and art.status == PENDING and art.attempts == 1
+
+
 def test_missing_page_fails_with_reason_and_log(ctx: Context, newsroom: Any) -> None:
     site = newsroom.sources()[0]
     aid, _ = pipeline.add_url(ctx, site.homepage + "no-such-article.html")

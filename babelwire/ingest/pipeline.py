@@ -77,15 +77,23 @@ def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
+def _fetch_log(url: str, kind: str, started: datetime, t0: float, *, status: int | None,
+               outcome: str, reason: str | None = None, message: str | None = None,
+               size: int | None = None) -> dict[str, Any]:
+    """A fetch-log row's values (queries.add_fetch_log)."""
+    return {"url": url, "host": _host(url), "kind": kind, "started_at": started,
+            "duration_ms": int((time.monotonic() - t0) * 1000), "http_status": status,
+            "outcome": outcome, "reason": reason, "message": message, "size": size}
+
+
 def _log_fetch(ctx: Context, url: str, kind: str, started: datetime, t0: float, *,
                status: int | None, outcome: str, reason: str | None = None,
                message: str | None = None, size: int | None = None) -> None:
     metrics.FETCHES.labels(kind, outcome, reason or "").inc()
     with ctx.db.session() as s:
-        queries.add_fetch_log(s, url=url, host=_host(url), kind=kind, started_at=started,
-                              duration_ms=int((time.monotonic() - t0) * 1000),
-                              http_status=status, outcome=outcome, reason=reason,
-                              message=message, size=size)
+        queries.add_fetch_log(s, **_fetch_log(url, kind, started, t0, status=status,
+                                              outcome=outcome, reason=reason,
+                                              message=message, size=size))
 
 
 # --------------------------------------------------------------------------- feeds
@@ -196,14 +204,16 @@ async def ingest(ctx: Context, article_id: int) -> IngestResult:
             return IngestResult(article_id, art.status, art.error_reason, art.duplicate_of,
                                 unchanged=True)
         url, discovered = art.url, art.discovered_at
-        opted_out = bool(art.source_id and (src := s.get(Source, art.source_id)) and src.opt_out)
+        src = s.get(Source, art.source_id) if art.source_id else None
+        opted_out = bool(src is not None and src.opt_out)
+        hints = _hints(art, src)
         # Counted before fetching, so a page that kills the process is not retried forever.
         attempts = queries.bump_attempts(s, article_id)
         stored = None if opted_out else _stored_page(s, article_id)
     if opted_out:
         return _finish(ctx, article_id, SKIPPED, "opt_out", "the publisher opted out")
     if stored is not None:  # an archived page (a WARC record): no fetch
-        return await process_page(ctx, article_id, stored)
+        return await process_page(ctx, article_id, stored, hints=hints)
     started, t0 = utcnow(), time.monotonic()
     try:
         res = await ctx.fetcher.fetch(url, accept="html")
@@ -227,12 +237,22 @@ async def ingest(ctx: Context, article_id: int) -> IngestResult:
             return IngestResult(article_id, PENDING, exc.reason,
                                 retry_in=None if robots_down else _retry_in(ctx, attempts, exc))
         return _finish(ctx, article_id, FAILED, exc.reason, str(exc))
-    _log_fetch(ctx, url, "page", started, t0, status=res.status, outcome="ok",
-               size=len(res.content))
+    metrics.FETCHES.labels("page", "ok", "").inc()
+    # written with the stored article, in its transaction (one commit less a page)
+    log = _fetch_log(url, "page", started, t0, status=res.status, outcome="ok",
+                     size=len(res.content))
     page = PageInput(url=res.url, status=res.status, body=res.content,
                      content_type=res.content_type or None, charset=res.charset,
                      headers=dict(res.headers), fetched_at=res.fetched_at)
-    return await process_page(ctx, article_id, page)
+    try:
+        return await process_page(ctx, article_id, page, hints=hints, fetch_log=log)
+    except BaseException:
+        try:  # the fetch happened: its record is kept all the same
+            with ctx.db.session() as s:
+                queries.add_fetch_log(s, **log)
+        except Exception as exc:  # the store's own error is the one to raise
+            ctx.log.warning("fetch log of %s not written: %s", url, exc)
+        raise
 
 
 def _retry_in(ctx: Context, attempts: int, exc: FetchError) -> float | None:
@@ -281,23 +301,32 @@ def _same_site(a: str, b: str) -> bool:
     return bool(ha) and (ha == hb or ha.endswith("." + hb) or hb.endswith("." + ha))
 
 
+def _hints(art: Article, src: Source | None) -> list[str]:
+    hints = [art.feed_language.split("-")[0].lower()] if art.feed_language else []
+    if src is not None:
+        hints.extend(src.languages or [])
+    return hints
+
+
 def language_hints(ctx: Context, article_id: int) -> list[str]:
     """What the feed and the catalogue say about an article's language."""
     with ctx.db.session() as s:
         art = s.get(Article, article_id)
         if art is None:
             raise LookupError(f"no article {article_id}")
-        hints = [art.feed_language.split("-")[0].lower()] if art.feed_language else []
-        src = s.get(Source, art.source_id) if art.source_id else None
-        if src is not None:
-            hints.extend(src.languages or [])
-    return hints
+        return _hints(art, s.get(Source, art.source_id) if art.source_id else None)
 
 
-async def process_page(ctx: Context, article_id: int, page: PageInput) -> IngestResult:
-    """Extract (in a worker process), de-duplicate and store a page for a PENDING article."""
-    prepared = await _prepare(ctx, page, language_hints(ctx, article_id))
-    return store_prepared(ctx, article_id, page, prepared)
+async def process_page(ctx: Context, article_id: int, page: PageInput, *,
+                       hints: list[str] | None = None,
+                       fetch_log: dict[str, Any] | None = None) -> IngestResult:
+    """Extract (in a worker process), de-duplicate and store a page for a PENDING article.
+    `hints`: its language hints when the caller has read them; `fetch_log`: the fetch's
+    log row, written in the store's transaction."""
+    if hints is None:
+        hints = language_hints(ctx, article_id)
+    prepared = await _prepare(ctx, page, hints)
+    return store_prepared(ctx, article_id, page, prepared, fetch_log=fetch_log)
 
 
 async def _prepare(ctx: Context, page: PageInput, hints: list[str]) -> Prepared:
@@ -309,12 +338,16 @@ async def _prepare(ctx: Context, page: PageInput, hints: list[str]) -> Prepared:
 
 
 def store_prepared(ctx: Context, article_id: int, page: PageInput, prepared: Prepared,
-                   *, redo: bool = False) -> IngestResult:
-    """Store a prepared page in one transaction. With `redo`, an article already stored
-    (or skipped) is replaced in place: readers see the old or the new, never a mix."""
+                   *, redo: bool = False, fetch_log: dict[str, Any] | None = None,
+                   ) -> IngestResult:
+    """Store a prepared page in one transaction (with `fetch_log`, the fetch's log row).
+    With `redo`, an article already stored (or skipped) is replaced in place: readers see
+    the old or the new, never a mix."""
     st = ctx.settings
     extracted = prepared.extracted
     with ctx.db.session() as s:
+        if fetch_log is not None:
+            queries.add_fetch_log(s, **fetch_log)
         art = s.get(Article, article_id)
         if art is None:
             raise LookupError(f"no article {article_id}")

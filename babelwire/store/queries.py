@@ -359,9 +359,9 @@ def replace_bands(session: Session, article_id: int, bands: Iterable[int]) -> No
 
 
 def bump_attempts(session: Session, article_id: int) -> int:
-    session.execute(update(Article).where(Article.id == article_id)
-                    .values(attempts=Article.attempts + 1))
-    return session.scalar(select(Article.attempts).where(Article.id == article_id)) or 0
+    return session.scalar(update(Article).where(Article.id == article_id)
+                          .values(attempts=Article.attempts + 1)
+                          .returning(Article.attempts)) or 0
 
 
 def add_fetch_log(session: Session, **values: object) -> None:

@@ -85,8 +85,11 @@ def _cjk_bigrams(word: str) -> list[str]:
 
 def words(text: str) -> list[str]:
     """The words of `text`, lower-cased, in order (CJK runs as bigrams)."""
+    lowered = text.lower()
+    if not CJK.search(lowered):  # the common case, at C speed
+        return [w for w in WORD.findall(lowered) if len(w) <= MAX_TOKEN]
     out: list[str] = []
-    for match in WORD.finditer(text.lower()):
+    for match in WORD.finditer(lowered):
         word = match.group()
         if len(word) > MAX_TOKEN:
             continue
@@ -104,6 +107,8 @@ def stems(text: str, language: str | None) -> list[str]:
     stemmer = _stemmer(primary(language))
     if stemmer is not None:
         found = stemmer.stemWords(found)
+    if text.isascii():  # nothing to fold (a stem of ASCII words is ASCII)
+        return found
     return [fold(t) for t in found]
 
 
