@@ -100,6 +100,29 @@ def test_a_name_learned_in_the_batch_holds_at_sentence_start(engine: ApertiumEng
     assert found[1] == ["Trump"]
 
 
+# enough running text with articles for the capitalisation rules to apply (50 words)
+FILLER = ["The council met on the first day of the week to discuss the budget of the city.",
+          "A report from the committee said that the roads and the schools need more money.",
+          "The mayor told the members of the council that the plan would be ready in a month."]
+
+
+@needs_pairs
+def test_a_closing_quote_does_not_open_a_sentence(engine: ApertiumEngine) -> None:
+    texts = [*FILLER, '"We will win the vote for the party," Trump said on the lawn.',
+             'He said: "Trump is right about the vote."']
+    found = _found(engine, texts, ("en", "es"))
+    assert "Trump" in found[-2]  # mid-sentence after the closing quote: a name
+    # an opening quote does open one: that alone says nothing (the batch's learning aside)
+    assert names._words(texts[-1], engine.analyse([texts[-1]], "en", "es")[0])[2].initial
+
+
+@needs_pairs
+def test_a_word_before_an_unknown_name_in_mid_sentence(engine: ApertiumEngine) -> None:
+    found = _found(engine, [*FILLER, "The plane of the Air Niugini company landed in the "
+                            "lagoon, and one man is missing."], ("en", "es"))[-1]
+    assert any("Air" in f for f in found), found
+
+
 @needs_pairs
 def test_common_words_stay_translatable(engine: ApertiumEngine) -> None:
     texts = ["House prices rose in May.", "On Monday the UN and NASA met in January.",
@@ -191,7 +214,7 @@ def test_gate_names_kept_and_chrf_en_es() -> None:
     assert names_kept.total > 300
     assert chrf >= raw_chrf, (chrf, raw_chrf)
     assert names_kept.share > raw_names.share + 0.08, (names_kept.share, raw_names.share)
-    assert names_kept.share >= 0.912, names_kept.share  # measured 0.918
+    assert names_kept.share >= 0.922, names_kept.share  # measured 0.927
 
 
 # --- what the pair's own dictionaries settle ----------------------------------------------

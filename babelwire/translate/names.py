@@ -43,7 +43,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 _LETTER = re.compile(r"[^\W\d_]")
-_INITIAL_GAP = re.compile(r"[.!?:;\"“”«»„()\[\]—–…]")
+# what before a word opens a sentence: its end, a dash, or a quote or bracket opened right
+# before the word ("Trump, but not Party," Trump: a closing quote goes on)
+_INITIAL_GAP = re.compile(r"[.!?:;—–…]|[\"“”«»„‘(\[]\S*$")
 _TAG = re.compile(r"<([^>]+)>")
 _PERSON = frozenset({"ant", "cog"})
 _FUNCTION = frozenset({"det", "pr", "cnjcoo", "cnjsub", "cnjadv", "prn"})
@@ -327,11 +329,15 @@ def find_names(texts: Sequence[str], tokens: Sequence[Sequence[Token]],
             elif w.verb and not w.initial and nxt is not None and nxt.unknown:
                 mark[i] = True  # a verb form before an unknown word: Mato Grosso
                 learned.add(w.tok.surface)
+            elif articles and not w.initial and not titled and nxt is not None \
+                    and nxt.unknown and not w.function:
+                mark[i] = True  # in mid-sentence, before an unknown name: Baton Rouge
             elif w.np and w.common and _linked(words, i) is not None:
                 mark[i] = True  # after an unknown name and connectors: Talavera de la Reina
             elif articles and not w.initial and not titled and w.common and not w.np \
                     and not w.cap_lemma and not after_det[i] and stats.rarely_lower(w.key):
                 mark[i] = True  # capitalised in mid-sentence, rarely written in lower case
+                learned.add(w.tok.surface)  # then also after an article: the Trump White House
         if not titled:  # a title opened by a capitalised article: told The Sunday Telegraph
             for i, w in enumerate(words):
                 if w.cap and w.function and not w.initial and len(w.tok.surface) > 1:
