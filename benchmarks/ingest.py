@@ -126,14 +126,16 @@ def main() -> int:
           f"(embedder {args.embedder}, {'no index stage' if args.no_index else 'index stage on'})")
     ratios: list[float] = []
     counts: dict = {}
+    def ours() -> tuple[float, dict]:
+        return end_to_end(pages, args.db, args.workers, embedder=args.embedder,
+                          index=not args.no_index)
+
     for r in range(max(1, args.repeat)):
         if r % 2 == 0:
             alone = trafilatura_alone(pages)
-            e2e, counts = end_to_end(pages, args.db, args.workers, embedder=args.embedder,
-                                     index=not args.no_index)
+            e2e, counts = ours()
         else:
-            e2e, counts = end_to_end(pages, args.db, args.workers, embedder=args.embedder,
-                                     index=not args.no_index)
+            e2e, counts = ours()
             alone = trafilatura_alone(pages)
         ratios.append(e2e / alone)
         print(f"round {r + 1}: trafilatura.extract alone {alone:6.1f} pages/s   "

@@ -107,7 +107,7 @@ def stems(text: str, language: str | None) -> list[str]:
     stemmer = _stemmer(primary(language))
     if stemmer is not None:
         found = stemmer.stemWords(found)
-    if text.isascii():  # nothing to fold (a stem of ASCII words is ASCII)
+    if "".join(found).isascii():  # fold leaves ASCII as it is: skip the loop
         return found
     return [fold(t) for t in found]
 
